@@ -36,7 +36,13 @@ public readonly record struct IpPrefix(bool IsIPv6, UInt128 AddressBits, byte Le
             error = $"'{text}' is not a prefix (missing '/length')";
             return false;
         }
-        if (!IPAddress.TryParse(text[..slash], out var address)
+        var addressText = text[..slash];
+        if (!addressText.Contains(':') && !IsDottedQuad(addressText))
+        {
+            error = $"'{text}' has an invalid IPv4 address (expected four decimal numbers 0-255 without leading zeros)";
+            return false;
+        }
+        if (!IPAddress.TryParse(addressText, out var address)
             || (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork && address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
             || text[..slash].Contains('%'))
         {
@@ -44,7 +50,7 @@ public readonly record struct IpPrefix(bool IsIPv6, UInt128 AddressBits, byte Le
             return false;
         }
         var lenText = text[(slash + 1)..];
-        if (lenText.Length is 0 or > 3 || !int.TryParse(lenText, NumberStyles.None, CultureInfo.InvariantCulture, out int length))
+        if (lenText.Length is 0 or > 3 || (lenText.Length > 1 && lenText[0] == '0') || !int.TryParse(lenText, NumberStyles.None, CultureInfo.InvariantCulture, out int length))
         {
             error = $"'{text}' has an invalid prefix length";
             return false;
@@ -68,6 +74,28 @@ public readonly record struct IpPrefix(bool IsIPv6, UInt128 AddressBits, byte Le
         prefix = new IpPrefix(v6, value, (byte)length);
         error = null;
         return true;
+    }
+
+    /// <summary>
+    /// Strict IPv4 text: IPAddress.TryParse also takes octal ("010.0.0.0" = 8.0.0.0), hex and single-number
+    /// forms, which would silently turn an operator's typo into a different network.
+    /// </summary>
+    private static bool IsDottedQuad(ReadOnlySpan<char> s)
+    {
+        int parts = 0;
+        foreach (var range in s.Split('.'))
+        {
+            var part = s[range];
+            if (++parts > 4 || part.Length is 0 or > 3 || (part.Length > 1 && part[0] == '0')) return false;
+            int value = 0;
+            foreach (char c in part)
+            {
+                if (c is < '0' or > '9') return false;
+                value = value * 10 + (c - '0');
+            }
+            if (value > 255) return false;
+        }
+        return parts == 4;
     }
 
     public static IpPrefix Parse(string text) => TryParse(text, out var p, out var e) ? p : throw new FormatException(e);
