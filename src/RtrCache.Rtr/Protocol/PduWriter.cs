@@ -169,7 +169,8 @@ public static class PduWriter
 
     private static Span<byte> BeginErrorReport(IBufferWriter<byte> writer, byte version, ErrorCode code, long available, ref string? text, out int pduLength)
     {
-        if (text is { Length: > MaxErrorText }) text = text[..MaxErrorText];
+        if (text is { Length: > MaxErrorText })
+            text = text[..(char.IsHighSurrogate(text[MaxErrorText - 1]) ? MaxErrorText - 1 : MaxErrorText)];
         int textLength = text is null ? 0 : Encoding.UTF8.GetByteCount(text);
         pduLength = (int)Math.Min(available, RtrVersion.MaxPduLength - ErrorReportBaseLength - textLength);
         int length = ErrorReportBaseLength + pduLength + textLength;
