@@ -1,0 +1,157 @@
+using System.Net;
+using System.Net.Http.Headers;
+using RtrCache.Payload.Formats;
+
+namespace RtrCache.Host.Input;
+
+/// <summary>The outcome of one look at the input.</summary>
+public abstract record SourceResult
+{
+    /// <summary>Nothing changed since the last look.</summary>
+    public sealed record Unchanged : SourceResult;
+
+    /// <summary>New content, parsed successfully.</summary>
+    public sealed record Loaded(RpkiClientJsonResult Result) : SourceResult;
+
+    /// <summary>The input could not be read or was rejected; the previous data stays in use.</summary>
+    public sealed record Failed(string Error) : SourceResult;
+}
+
+/// <summary>
+/// Where the rpki-client JSON comes from: a local file (re-read when its size or time changes, and noticed
+/// at once through a file watcher) or an http(s) URL (polled with ETag / If-Modified-Since so an unchanged
+/// file costs one 304). Each look returns the whole parsed file or nothing: never a partial set.
+/// </summary>
+public abstract class JsonPayloadSource : IDisposable
+{
+    /// <summary>Where the data comes from, for log lines that must name it.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>Signalled when the source noticed a change on its own (file watcher); polling covers the rest.</summary>
+    public virtual Task ChangeSignal => Task.Delay(Timeout.Infinite);
+
+    /// <summary>Reads the input if it changed; <paramref name="force"/> re-reads even if it did not (e.g. to drop newly expired entries).</summary>
+    public abstract Task<SourceResult> LoadAsync(DateTimeOffset now, bool force, CancellationToken ct);
+
+    public static JsonPayloadSource Create(string pathOrUrl, HttpClient? http = null)
+        => Uri.TryCreate(pathOrUrl, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+            ? new UrlSource(uri, http ?? new HttpClient())
+            : new FileSource(Path.GetFullPath(pathOrUrl));
+
+    public virtual void Dispose() => GC.SuppressFinalize(this);
+
+    private sealed class FileSource : JsonPayloadSource
+    {
+        private readonly string _path;
+        private readonly FileSystemWatcher? _watcher;
+        private TaskCompletionSource _signal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private (DateTime Time, long Length)? _seen;
+
+        public FileSource(string path)
+        {
+            _path = path;
+            var dir = Path.GetDirectoryName(path);
+            if (dir is not null && Directory.Exists(dir))
+            {
+                try
+                {
+                    _watcher = new FileSystemWatcher(dir, Path.GetFileName(path))
+                    {
+                        NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.FileName | NotifyFilters.CreationTime,
+                    };
+                    _watcher.Changed += (_, _) => Signal();
+                    _watcher.Created += (_, _) => Signal();
+                    _watcher.Renamed += (_, _) => Signal();
+                    _watcher.EnableRaisingEvents = true;
+                }
+                catch (Exception ex) when (ex is IOException or ArgumentException or PlatformNotSupportedException)
+                {
+                    _watcher = null; // polling still works
+                }
+            }
+        }
+
+        public override string Name => _path;
+        public override Task ChangeSignal => Volatile.Read(ref _signal).Task;
+
+        private void Signal() => Interlocked.Exchange(ref _signal, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
+        public override async Task<SourceResult> LoadAsync(DateTimeOffset now, bool force, CancellationToken ct)
+        {
+            try
+            {
+                var info = new FileInfo(_path);
+                if (!info.Exists) return new SourceResult.Failed($"{_path}: file not found");
+                var stamp = (info.LastWriteTimeUtc, info.Length);
+                if (!force && _seen == stamp) return new SourceResult.Unchanged();
+                byte[] bytes = await File.ReadAllBytesAsync(_path, ct).ConfigureAwait(false);
+                _seen = stamp;
+                var result = RpkiClientJson.Parse(bytes, now);
+                return result.Success ? new SourceResult.Loaded(result) : new SourceResult.Failed($"{_path}: {result.Error}");
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                return new SourceResult.Failed($"{_path}: {ex.Message}");
+            }
+        }
+
+        public override void Dispose()
+        {
+            _watcher?.Dispose();
+            base.Dispose();
+        }
+    }
+
+    private sealed class UrlSource : JsonPayloadSource
+    {
+        private readonly Uri _uri;
+        private readonly HttpClient _http;
+        private EntityTagHeaderValue? _etag;
+        private DateTimeOffset? _lastModified;
+        private byte[]? _lastBody;
+
+        public UrlSource(Uri uri, HttpClient http)
+        {
+            _uri = uri;
+            _http = http;
+        }
+
+        public override string Name => _uri.ToString();
+
+        public override async Task<SourceResult> LoadAsync(DateTimeOffset now, bool force, CancellationToken ct)
+        {
+            try
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, _uri);
+                if (_etag is not null) request.Headers.IfNoneMatch.Add(_etag);
+                else if (_lastModified is { } lm) request.Headers.IfModifiedSince = lm;
+                using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+                byte[] body;
+                if (response.StatusCode == HttpStatusCode.NotModified)
+                {
+                    if (!force || _lastBody is null) return new SourceResult.Unchanged();
+                    body = _lastBody;
+                }
+                else if (!response.IsSuccessStatusCode)
+                {
+                    return new SourceResult.Failed($"{_uri}: HTTP {(int)response.StatusCode} {response.ReasonPhrase}");
+                }
+                else
+                {
+                    body = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
+                }
+                var result = RpkiClientJson.Parse(body, now);
+                if (!result.Success) return new SourceResult.Failed($"{_uri}: {result.Error}");
+                // Remember validators only for content we accepted, so a rejected file is fetched again next time.
+                _etag = response.Headers.ETag;
+                _lastModified = response.Content.Headers.LastModified;
+                _lastBody = body;
+                return new SourceResult.Loaded(result);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or IOException || (ex is TaskCanceledException && !ct.IsCancellationRequested))
+            {
+                return new SourceResult.Failed($"{_uri}: {ex.Message}");
+            }
+        }
+    }
+}

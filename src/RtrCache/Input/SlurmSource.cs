@@ -1,0 +1,90 @@
+using RtrCache.Payload;
+using RtrCache.Payload.Slurm;
+
+namespace RtrCache.Host.Input;
+
+/// <summary>
+/// The operator's SLURM files, re-read when one changes. All files are parsed and checked together (RFC 8416
+/// §4.2 overlap rules); if any is rejected the previous rules stay in force, so a typo in a SLURM file never
+/// changes what routers see.
+/// </summary>
+public sealed class SlurmSource : IDisposable
+{
+    private readonly IReadOnlyList<string> _paths;
+    private readonly List<FileSystemWatcher> _watchers = [];
+    private TaskCompletionSource _signal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private (DateTime, long)[]? _seen;
+    private SlurmPolicy? _policy;
+
+    public SlurmSource(IReadOnlyList<string> paths)
+    {
+        _paths = paths.Select(Path.GetFullPath).ToArray();
+        foreach (var path in _paths)
+        {
+            var dir = Path.GetDirectoryName(path);
+            if (dir is null || !Directory.Exists(dir)) continue;
+            try
+            {
+                var w = new FileSystemWatcher(dir, Path.GetFileName(path)) { NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.FileName };
+                w.Changed += (_, _) => Signal();
+                w.Created += (_, _) => Signal();
+                w.Renamed += (_, _) => Signal();
+                w.EnableRaisingEvents = true;
+                _watchers.Add(w);
+            }
+            catch (Exception ex) when (ex is IOException or ArgumentException or PlatformNotSupportedException)
+            {
+                // polling covers it
+            }
+        }
+    }
+
+    public Task ChangeSignal => _paths.Count == 0 ? Task.Delay(Timeout.Infinite) : Volatile.Read(ref _signal).Task;
+
+    private void Signal() => Interlocked.Exchange(ref _signal, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
+    /// <summary>The result of looking at the files: whether the rules in force changed, and why a new version was rejected.</summary>
+    public readonly record struct RefreshResult(bool Changed, string? Error);
+
+    /// <summary>Re-reads the files if any changed since the last look.</summary>
+    public RefreshResult Refresh()
+    {
+        if (_paths.Count == 0) return new RefreshResult(false, null);
+        var stamps = new (DateTime, long)[_paths.Count];
+        for (int i = 0; i < _paths.Count; i++)
+        {
+            var info = new FileInfo(_paths[i]);
+            stamps[i] = info.Exists ? (info.LastWriteTimeUtc, info.Length) : (DateTime.MinValue, -1);
+        }
+        if (_seen is not null && stamps.AsSpan().SequenceEqual(_seen)) return new RefreshResult(false, null);
+        _seen = stamps;
+
+        var files = new List<SlurmFile>(_paths.Count);
+        foreach (var path in _paths)
+        {
+            byte[] bytes;
+            try
+            {
+                bytes = File.ReadAllBytes(path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                return new RefreshResult(false, $"{path}: {ex.Message}");
+            }
+            var parsed = SlurmFile.Parse(bytes, path);
+            if (!parsed.Success) return new RefreshResult(false, parsed.Error);
+            files.Add(parsed.File);
+        }
+        if (!SlurmPolicy.TryCreate(files, out var policy, out var error)) return new RefreshResult(false, error);
+        _policy = policy;
+        return new RefreshResult(true, null);
+    }
+
+    /// <summary>The payload with the rules in force applied (unchanged when there are none).</summary>
+    public PayloadSet Apply(PayloadSet input) => _policy is null ? input : _policy.Apply(input).Set;
+
+    public void Dispose()
+    {
+        foreach (var w in _watchers) w.Dispose();
+    }
+}
