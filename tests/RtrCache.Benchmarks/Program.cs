@@ -10,11 +10,33 @@ for (int i = 1; i < args.Length - 1; i++)
 return what switch
 {
     "payload" => PayloadBenchmark.Run(runs),
+    "rtr" => await RtrBenchmark.RunAsync(Concurrency(args), TimeSpan.FromSeconds(Seconds(args, 180)), Servers(args)),
     _ => Usage(),
 };
 
 static int Usage()
 {
     Console.Error.WriteLine("usage: RtrCache.Benchmarks payload [--runs N]");
+    Console.Error.WriteLine("       RtrCache.Benchmarks rtr [--concurrency 1,10,100,1000] [--timeout SECONDS] [--servers rtrcache,stayrtr]");
     return 2;
+}
+
+static int[] Concurrency(string[] args)
+{
+    int i = Array.IndexOf(args, "--concurrency");
+    return i >= 0 && i + 1 < args.Length
+        ? args[i + 1].Split(',').Select(s => int.Parse(s, System.Globalization.CultureInfo.InvariantCulture)).ToArray()
+        : [1, 10, 100, 1000];
+}
+
+static string[] Servers(string[] args)
+{
+    int i = Array.IndexOf(args, "--servers");
+    return i >= 0 && i + 1 < args.Length ? args[i + 1].Split(',') : ["rtrcache", "stayrtr"];
+}
+
+static double Seconds(string[] args, double fallback)
+{
+    int i = Array.IndexOf(args, "--timeout");
+    return i >= 0 && i + 1 < args.Length ? double.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture) : fallback;
 }

@@ -20,7 +20,7 @@ namespace RtrCache.Rtr.Server;
 /// </remarks>
 public sealed class RtrSession
 {
-    private const int ChunkSize = 64 * 1024;
+    private const int ChunkSize = 128 * 1024;
 
     private readonly IDuplexPipe _transport;
     private readonly SnapshotStore _store;

@@ -56,6 +56,11 @@ public static class ServeHost
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PayloadPipeline>());
         builder.Services.Configure<Microsoft.Extensions.Hosting.HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
 
+        builder.WebHost.UseSockets(o =>
+        {
+            o.MaxWriteBufferSize = 256 * 1024;
+            o.UnsafePreferInlineScheduling = true;
+        });
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
