@@ -307,7 +307,8 @@ public sealed class RtrSession
     private async ValueTask<string> HandleMalformedAsync(PduDecodeError error, CancellationToken ct)
     {
         // Never answer an Error Report with one: a malformed report just ends the session.
-        bool isErrorReport = error.OffendingPdu.Length >= 2 && error.OffendingPdu[1] == (byte)PduType.ErrorReport && error.Kind != PduErrorKind.UnsupportedVersion;
+        // That holds whatever its version: 8210bis §7 exempts Error Reports even from the Error 4 reply.
+        bool isErrorReport = error.OffendingPdu.Length >= 2 && error.OffendingPdu[1] == (byte)PduType.ErrorReport;
         if (!isErrorReport)
         {
             byte version = _version ?? (error.Kind == PduErrorKind.UnsupportedVersion || error.OffendingPdu[0] > _options.MaxVersion

@@ -1,0 +1,52 @@
+using System.CommandLine;
+using RtrCache.Host.Cli;
+
+namespace RtrCache.Host.Tests;
+
+/// <summary>Bad options stop start-up with exit code 2 and a message naming the option and value.</summary>
+public sealed class ServeCommandTests
+{
+    private static async Task<(int Exit, string Error)> RunAsync(params string[] args)
+    {
+        var root = new RootCommand { ServeCommand.Create() };
+        var error = new StringWriter();
+        var original = Console.Error;
+        Console.SetError(error);
+        try
+        {
+            var config = new InvocationConfiguration { Error = error, Output = TextWriter.Null };
+            int exit = await root.Parse(["serve", .. args]).InvokeAsync(config);
+            return (exit, error.ToString());
+        }
+        finally
+        {
+            Console.SetError(original);
+        }
+    }
+
+    [TestCase(new[] { "--refresh", "0" }, "refresh interval 0")]
+    [TestCase(new[] { "--expire", "500" }, "expire interval 500")]
+    [TestCase(new[] { "--refresh", "7200", "--expire", "7200" }, "must be larger than refresh")]
+    [TestCase(new[] { "--retry", "9000" }, "retry interval 9000")]
+    [TestCase(new[] { "--max-version", "3" }, "--max-version 3")]
+    [TestCase(new[] { "--rtr-listen", "localhost" }, "--rtr-listen localhost")]
+    [TestCase(new[] { "--http-listen", "1.2.3.4" }, "--http-listen 1.2.3.4")]
+    [TestCase(new[] { "--allow", "10.0.0.1/8" }, "--allow 10.0.0.1/8")]
+    [TestCase(new[] { "--history", "-1" }, "--history -1")]
+    [TestCase(new[] { "--slurm", "/nonexistent/slurm.json" }, "--slurm /nonexistent/slurm.json")]
+    [TestCase(new[] { "--reload-interval", "0" }, "--reload-interval 0")]
+    public async Task Invalid_option_is_refused_with_its_name(string[] extra, string expected)
+    {
+        var (exit, error) = await RunAsync(["--json", "deploy/sample/rpki.json", .. extra]);
+        Assert.That(exit, Is.Not.EqualTo(0));
+        Assert.That(error, Does.Contain(expected));
+    }
+
+    [Test]
+    public async Task Missing_json_is_refused()
+    {
+        var (exit, error) = await RunAsync("--refresh", "60");
+        Assert.That(exit, Is.Not.EqualTo(0));
+        Assert.That(error, Does.Contain("--json"));
+    }
+}
