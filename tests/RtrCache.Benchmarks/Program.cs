@@ -10,14 +10,14 @@ for (int i = 1; i < args.Length - 1; i++)
 return what switch
 {
     "payload" => PayloadBenchmark.Run(runs),
-    "rtr" => await RtrBenchmark.RunAsync(Concurrency(args), TimeSpan.FromSeconds(Seconds(args, 180)), Servers(args)),
+    "rtr" => await RtrBenchmark.RunAsync(Concurrency(args), TimeSpan.FromSeconds(Seconds(args, 180)), Servers(args), (int)Number(args, "--routers", 100)),
     _ => Usage(),
 };
 
 static int Usage()
 {
     Console.Error.WriteLine("usage: RtrCache.Benchmarks payload [--runs N]");
-    Console.Error.WriteLine("       RtrCache.Benchmarks rtr [--concurrency 1,10,100,1000] [--timeout SECONDS] [--servers rtrcache,stayrtr]");
+    Console.Error.WriteLine("       RtrCache.Benchmarks rtr [--concurrency 1,10,100,1000] [--timeout SECONDS] [--servers rtrcache,stayrtr] [--routers 100]");
     return 2;
 }
 
@@ -35,8 +35,10 @@ static string[] Servers(string[] args)
     return i >= 0 && i + 1 < args.Length ? args[i + 1].Split(',') : ["rtrcache", "stayrtr"];
 }
 
-static double Seconds(string[] args, double fallback)
+static double Seconds(string[] args, double fallback) => Number(args, "--timeout", fallback);
+
+static double Number(string[] args, string name, double fallback)
 {
-    int i = Array.IndexOf(args, "--timeout");
+    int i = Array.IndexOf(args, name);
     return i >= 0 && i + 1 < args.Length ? double.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture) : fallback;
 }

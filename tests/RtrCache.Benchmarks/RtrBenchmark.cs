@@ -15,7 +15,7 @@ public static class RtrBenchmark
 {
     private const byte Version = 1;
 
-    public static async Task<int> RunAsync(int[] concurrency, TimeSpan scenarioTimeout, string[] servers)
+    public static async Task<int> RunAsync(int[] concurrency, TimeSpan scenarioTimeout, string[] servers, int propagationRouters = 100)
     {
         string dir = Path.Combine(Path.GetTempPath(), "rtrcache-bench");
         Directory.CreateDirectory(dir);
@@ -57,7 +57,7 @@ public static class RtrBenchmark
             // A fresh process, so an overloaded earlier scenario cannot delay this one.
             using (var server = await StartAsync(start, json, data))
             {
-                result.Propagation = await PropagationAsync(server, json, next, 100, scenarioTimeout, setupTimeout: TimeSpan.FromMinutes(10));
+                result.Propagation = await PropagationAsync(server, json, next, propagationRouters, scenarioTimeout, setupTimeout: TimeSpan.FromMinutes(10));
                 Console.WriteLine($"[{name}] propagation: {result.Propagation}");
                 result.PeakRss = Math.Max(result.PeakRss, server.Rss().Peak);
             }
@@ -155,24 +155,38 @@ public static class RtrBenchmark
             }
             using var cts = new CancellationTokenSource(timeout);
             uint before = clients[0].Serial;
+            int resets = 0;
             long pdusBefore = clients.Sum(c => c.PayloadPdus);
             var waiting = clients.Select(c => Task.Run(async () =>
             {
                 try
                 {
+                    // Follow notifies like a router until the update carrying the change has arrived; an
+                    // empty delta (a serial without a change for v1) just moves the router along. A Cache
+                    // Reset costs the router a full Reset Query, which is then part of its propagation time.
+                    uint held = before;
                     while (true)
                     {
                         int t = await c.ReadUntilAsync(t => t == 0, cts.Token);
                         if (t != 0) return (TimeSpan?)null;
-                        if (c.Serial != before) break;
+                        if (c.Serial == held) continue;
+                        long t0 = Stopwatch.GetTimestamp();
+                        long pdus = c.PayloadPdus;
+                        await c.SendSerialQueryFromAsync(Version, held, cts.Token);
+                        int last = await c.ReadUntilAsync(t => t is 7 or 8 or 10, cts.Token);
+                        if (last == 8)
+                        {
+                            Interlocked.Increment(ref resets);
+                            last = await c.FullSyncAsync(Version, cts.Token) is null ? 10 : 7;
+                        }
+                        if (last != 7) return (TimeSpan?)null;
+                        held = c.Serial;
+                        if (c.PayloadPdus > pdus) return Stopwatch.GetElapsedTime(t0);
                     }
-                    long t0 = Stopwatch.GetTimestamp();
-                    await c.SendSerialQueryFromAsync(Version, before, cts.Token);
-                    int last = await c.ReadUntilAsync(t => t is 7 or 8 or 10, cts.Token);
-                    return last == 7 ? Stopwatch.GetElapsedTime(t0) : (TimeSpan?)null;
                 }
-                catch (Exception ex) when (ex is OperationCanceledException or IOException or System.Net.Sockets.SocketException)
+                catch (Exception ex) when (ex is OperationCanceledException or IOException or System.Net.Sockets.SocketException or InvalidDataException)
                 {
+                    Console.Error.WriteLine($"[{server.Name}] router failed: {ex.Message}");
                     return null;
                 }
             })).ToArray();
@@ -180,6 +194,7 @@ public static class RtrBenchmark
             WriteJson(json, next);
             var times = await Task.WhenAll(waiting);
             var done = times.Where(t => t is not null).Select(t => t!.Value.TotalMilliseconds).ToArray();
+            if (resets > 0) Console.WriteLine($"[{server.Name}] {resets} routers got Cache Reset and had to reload in full");
             return new SyncStats(done, n, wall.Elapsed.TotalMilliseconds, clients.Sum(c => c.PayloadPdus) - pdusBefore);
         }
         finally
@@ -191,26 +206,27 @@ public static class RtrBenchmark
     private static void Print(List<ServerResult> results, int[] concurrency)
     {
         Console.WriteLine();
-        Console.WriteLine("| scenario (RTR v1, 790k VRPs) | rtrcache min / median / max ms | stayrtr min / median / max ms | ratio (median, stayrtr / rtrcache) |");
+        string peerName = results.Count > 1 ? results[1].Name : "-";
+        Console.WriteLine($"| scenario (RTR v1, 790k VRPs) | {results[0].Name} min / median / max ms | {peerName} min / median / max ms | ratio (median, {peerName} / {results[0].Name}) |");
         Console.WriteLine("|---|---|---|---|");
         var ours = results[0];
         var peer = results.Count > 1 ? results[1] : null;
         foreach (int n in concurrency)
         {
-            var a = ours.Syncs[n];
-            var b = peer?.Syncs[n];
+            var a = ours.Syncs.GetValueOrDefault(n);
+            var b = peer?.Syncs.GetValueOrDefault(n);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {n} concurrent full syncs | {Cell(a)} | {(b is null ? "-" : Cell(b))} | {Ratio(a, b)} |"));
+                $"| {n} concurrent full syncs | {(a is null ? "not run" : Cell(a))} | {(b is null ? "not run" : Cell(b))} | {Ratio(a, b)} |"));
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"| Serial Notify → End of Data, 0.2% change, 100 routers | {Cell(ours.Propagation!)} | {(peer?.Propagation is null ? "-" : Cell(peer.Propagation))} | {Ratio(ours.Propagation!, peer?.Propagation)} |"));
+            $"| Serial Notify → End of Data, 0.2% change, {ours.Propagation!.Clients} routers | {Cell(ours.Propagation!)} | {(peer?.Propagation is null ? "-" : Cell(peer.Propagation))} | {Ratio(ours.Propagation!, peer?.Propagation)} |"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"| peak RSS | {ours.PeakRss / 1048576.0:F0} MiB | {(peer is null ? "-" : $"{peer.PeakRss / 1048576.0:F0} MiB")} | {(peer is null ? "-" : $"{(double)peer.PeakRss / ours.PeakRss:F1}x")} |"));
 
         static string Cell(SyncStats s) => s.Done == 0
             ? $"none of {s.Clients} done"
             : string.Create(CultureInfo.InvariantCulture, $"{s.Min:F1} / {s.Median:F1} / {s.Max:F1}{(s.Done < s.Clients ? $" ({s.Done}/{s.Clients} done)" : "")} (all in {s.WallMs:F0})");
-        static string Ratio(SyncStats a, SyncStats? b) => b is null || a.Done == 0 || b.Done == 0
+        static string Ratio(SyncStats? a, SyncStats? b) => a is null || b is null || a.Done == 0 || b.Done == 0
             ? "-"
             : string.Create(CultureInfo.InvariantCulture, $"{b.Median / a.Median:F1}x");
     }
