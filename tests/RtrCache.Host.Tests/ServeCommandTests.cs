@@ -43,6 +43,27 @@ public sealed class ServeCommandTests
     }
 
     [Test]
+    public async Task Invalid_slurm_file_stops_start_up_naming_the_file_and_member()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"rtrcache-bad-slurm-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(path, """
+            { "slurmVersion": 1,
+              "validationOutputFilters": { "prefixFilters": [ { "prefix": "10.0.0.1/8" } ], "bgpsecFilters": [] },
+              "locallyAddedAssertions": { "prefixAssertions": [], "bgpsecAssertions": [] } }
+            """);
+        try
+        {
+            var (exit, error) = await RunAsync("--json", "deploy/sample/rpki.json", "--slurm", path);
+            Assert.That(exit, Is.EqualTo(2));
+            Assert.That(error, Does.Contain(path).And.Contain("prefixFilters[0]"));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Test]
     public async Task Missing_json_is_refused()
     {
         var (exit, error) = await RunAsync("--refresh", "60");

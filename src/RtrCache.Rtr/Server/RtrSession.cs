@@ -101,6 +101,7 @@ public sealed class RtrSession
                     return $"no complete PDU within {_options.PartialPduTimeout.TotalSeconds:0} s";
                 }
                 var buffer = read.Buffer;
+                bool progressed = false;
                 while (true)
                 {
                     var status = PduReader.TryRead(ref buffer, out var pdu, out var error);
@@ -110,6 +111,7 @@ public sealed class RtrSession
                         input.AdvanceTo(buffer.Start, buffer.End);
                         return await HandleMalformedAsync(error!, ct).ConfigureAwait(false);
                     }
+                    progressed = true;
                     string? end = await HandlePduAsync(pdu, ct).ConfigureAwait(false);
                     if (end is not null)
                     {
@@ -120,9 +122,14 @@ public sealed class RtrSession
                 input.AdvanceTo(buffer.Start, buffer.End);
                 if (read.IsCompleted || read.IsCanceled) return buffer.IsEmpty ? "closed by router" : "closed by router inside a PDU";
 
-                partialTimer?.Dispose();
-                partialTimer = null;
-                if (!buffer.IsEmpty)
+                // The clock runs from the moment a PDU started to arrive, not from the last byte: a router that
+                // trickles a byte at a time must not hold a half PDU open for ever.
+                if (buffer.IsEmpty || progressed)
+                {
+                    partialTimer?.Dispose();
+                    partialTimer = null;
+                }
+                if (!buffer.IsEmpty && partialTimer is null)
                 {
                     partialTimer = CancellationTokenSource.CreateLinkedTokenSource(ct);
                     partialTimer.CancelAfter(_options.PartialPduTimeout);
@@ -314,8 +321,10 @@ public sealed class RtrSession
             byte version = _version ?? (error.Kind == PduErrorKind.UnsupportedVersion || error.OffendingPdu[0] > _options.MaxVersion
                 ? _options.MaxVersion
                 : error.OffendingPdu[0]);
-            var code = _version is null && error.Kind == PduErrorKind.UnsupportedVersion
-                ? ErrorCode.UnsupportedProtocolVersion
+            // An unknown version is a negotiation matter (Error 4) only before the session has a version;
+            // afterwards any other version is Unexpected Protocol Version (8, Corrupt Data in v0).
+            var code = error.Kind == PduErrorKind.UnsupportedVersion && _version is not null
+                ? ErrorCodes.ForVersion(ErrorCode.UnexpectedProtocolVersion, version)
                 : error.ToErrorCode(version);
             await SendErrorAsync(version, code, error.OffendingPdu, error.Message, ct).ConfigureAwait(false);
         }

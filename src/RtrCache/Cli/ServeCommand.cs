@@ -63,6 +63,8 @@ public static class ServeCommand
             var slurmFiles = parse.GetValue(slurm) ?? [];
             foreach (var f in slurmFiles)
                 if (!File.Exists(f)) errors.Add($"--slurm {f}: file not found");
+            if (errors.Count == 0 && slurmFiles.Length > 0 && Input.SlurmSource.Check(slurmFiles) is { } slurmError)
+                errors.Add($"--slurm: {slurmError}");
             if (errors.Count > 0)
             {
                 foreach (var e in errors) Console.Error.WriteLine($"rtrcache serve: {e}");

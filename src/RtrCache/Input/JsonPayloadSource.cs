@@ -13,8 +13,11 @@ public abstract record SourceResult
     /// <summary>New content, parsed successfully.</summary>
     public sealed record Loaded(RpkiClientJsonResult Result) : SourceResult;
 
-    /// <summary>The input could not be read or was rejected; the previous data stays in use.</summary>
-    public sealed record Failed(string Error) : SourceResult;
+    /// <summary>
+    /// The input could not be read (<paramref name="Rejected"/> false: missing file, HTTP error) or its content
+    /// was rejected (true); the previous data stays in use either way.
+    /// </summary>
+    public sealed record Failed(string Error, bool Rejected = false) : SourceResult;
 }
 
 /// <summary>
@@ -87,7 +90,7 @@ public abstract class JsonPayloadSource : IDisposable
                 byte[] bytes = await File.ReadAllBytesAsync(_path, ct).ConfigureAwait(false);
                 _seen = stamp;
                 var result = RpkiClientJson.Parse(bytes, now);
-                return result.Success ? new SourceResult.Loaded(result) : new SourceResult.Failed($"{_path}: {result.Error}");
+                return result.Success ? new SourceResult.Loaded(result) : new SourceResult.Failed($"{_path}: {result.Error}", Rejected: true);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
@@ -141,7 +144,7 @@ public abstract class JsonPayloadSource : IDisposable
                     body = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
                 }
                 var result = RpkiClientJson.Parse(body, now);
-                if (!result.Success) return new SourceResult.Failed($"{_uri}: {result.Error}");
+                if (!result.Success) return new SourceResult.Failed($"{_uri}: {result.Error}", Rejected: true);
                 // Remember validators only for content we accepted, so a rejected file is fetched again next time.
                 _etag = response.Headers.ETag;
                 _lastModified = response.Content.Headers.LastModified;

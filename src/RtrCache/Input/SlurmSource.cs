@@ -16,10 +16,10 @@ public sealed class SlurmSource : IDisposable
     private (DateTime, long)[]? _seen;
     private SlurmPolicy? _policy;
 
-    public SlurmSource(IReadOnlyList<string> paths)
+    public SlurmSource(IReadOnlyList<string> paths, bool watch = true)
     {
         _paths = paths.Select(Path.GetFullPath).ToArray();
-        foreach (var path in _paths)
+        foreach (var path in watch ? _paths : [])
         {
             var dir = Path.GetDirectoryName(path);
             if (dir is null || !Directory.Exists(dir)) continue;
@@ -78,6 +78,19 @@ public sealed class SlurmSource : IDisposable
         if (!SlurmPolicy.TryCreate(files, out var policy, out var error)) return new RefreshResult(false, error);
         _policy = policy;
         return new RefreshResult(true, null);
+    }
+
+    /// <summary>
+    /// False while SLURM files are configured but none has been read successfully yet: serving the input
+    /// without the operator's rules would announce exactly what they filter out.
+    /// </summary>
+    public bool IsReady => _paths.Count == 0 || _policy is not null;
+
+    /// <summary>Parses and checks the files once, as at start-up; null when they are good, else why not.</summary>
+    public static string? Check(IReadOnlyList<string> paths)
+    {
+        using var probe = new SlurmSource(paths, watch: false);
+        return probe.Refresh().Error;
     }
 
     /// <summary>The payload with the rules in force applied (unchanged when there are none).</summary>

@@ -27,6 +27,15 @@ public sealed class PayloadPipeline : BackgroundService
     private PayloadSet? _input;
     private DateTimeOffset? _nextExpiry;
     private PayloadSnapshot? _current;
+    private string? _lastUnavailable;
+
+    /// <summary>
+    /// The reader keeps an entry while its <c>expires</c> second is not yet over (like StayRTR), so a re-read is
+    /// due one second after the earliest expiry, not at it; earlier re-reads would change nothing and repeat.
+    /// </summary>
+    private static readonly TimeSpan ExpiryGrace = TimeSpan.FromSeconds(1);
+
+    private bool ExpiryDue(DateTimeOffset now) => _nextExpiry is { } e && now >= e + ExpiryGrace;
 
     public PayloadPipeline(ServeSettings settings, JsonPayloadSource source, SlurmSource slurm, SnapshotStore store,
         RtrCacheMetrics metrics, ILogger<PayloadPipeline> logger, TimeProvider time)
@@ -64,8 +73,8 @@ public sealed class PayloadPipeline : BackgroundService
             var delay = _settings.ReloadInterval;
             if (_nextExpiry is { } expiry)
             {
-                var untilExpiry = expiry - _time.GetUtcNow();
-                if (untilExpiry < delay) delay = untilExpiry < TimeSpan.Zero ? TimeSpan.Zero : untilExpiry + TimeSpan.FromSeconds(1);
+                var untilExpiry = expiry + ExpiryGrace - _time.GetUtcNow();
+                if (untilExpiry < delay) delay = untilExpiry < TimeSpan.Zero ? TimeSpan.Zero : untilExpiry;
             }
             using var wake = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             var timer = Task.Delay(delay, _time, wake.Token);
@@ -84,22 +93,31 @@ public sealed class PayloadPipeline : BackgroundService
     public async Task RunOnceAsync(CancellationToken ct)
     {
         var now = _time.GetUtcNow();
-        bool expired = _nextExpiry is { } e && e <= now;
+        bool expired = ExpiryDue(now);
         var result = await _source.LoadAsync(now, force: expired, ct).ConfigureAwait(false);
         bool inputChanged = false;
         switch (result)
         {
             case SourceResult.Loaded loaded:
                 _metrics.InputLoaded("loaded");
+                _lastUnavailable = null;
                 _input = loaded.Result.Set;
                 _nextExpiry = loaded.Result.NextExpiry;
                 inputChanged = true;
                 _logger.LogInformation("Loaded {Source}: {Summary}", _source.Name, loaded.Result);
                 break;
-            case SourceResult.Failed failed:
-                _metrics.InputLoaded("failed");
+            case SourceResult.Failed { Rejected: true } rejected:
+                _metrics.InputLoaded("rejected");
                 _metrics.InputRejected("json");
-                _logger.LogError("Rejected input {Error}; keeping serial {Serial}", failed.Error, _current?.Serial);
+                _logger.LogError("Rejected input {Error}; keeping serial {Serial}", rejected.Error, _current?.Serial);
+                _lastUnavailable = null;
+                break;
+            case SourceResult.Failed unavailable:
+                _metrics.InputLoaded("unavailable");
+                // Said once per distinct problem: a validator that has not written its first file yet is not news every round.
+                if (unavailable.Error != _lastUnavailable)
+                    _logger.LogWarning("Input unavailable: {Error}; {State}", unavailable.Error, _current is null ? "not serving yet" : $"keeping serial {_current.Serial}");
+                _lastUnavailable = unavailable.Error;
                 break;
             default:
                 _metrics.InputLoaded("unchanged");
@@ -113,6 +131,11 @@ public sealed class PayloadPipeline : BackgroundService
             _logger.LogError("Rejected SLURM {Error}; keeping the previous SLURM rules", slurm.Error);
         }
         if (_input is null || (!inputChanged && !slurm.Changed && _current is not null)) return;
+        if (!_slurm.IsReady)
+        {
+            _logger.LogError("Not serving: the SLURM files have never been read successfully");
+            return;
+        }
 
         var served = _slurm.Apply(_input);
         var at = _time.GetUtcNow();
