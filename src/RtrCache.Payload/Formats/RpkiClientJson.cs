@@ -176,19 +176,19 @@ public static class RpkiClientJson
             {
                 Once(ref roas, "roas");
                 r.Read();
-                ParseRoas(ref r, s);
+                s.Roas = ParseArray(ref r, s, "roas", ParseRoa);
             }
             else if (r.ValueTextEquals("aspas"u8))
             {
                 Once(ref aspas, "aspas");
                 r.Read();
-                ParseAspas(ref r, s);
+                s.Aspas = ParseArray(ref r, s, "aspas", ParseAspa);
             }
             else if (r.ValueTextEquals("bgpsec_keys"u8))
             {
                 Once(ref keys, "bgpsec_keys");
                 r.Read();
-                ParseKeys(ref r, s);
+                s.Keys = ParseArray(ref r, s, "bgpsec_keys", ParseKey);
             }
             else if (r.ValueTextEquals("metadata"u8))
             {
@@ -265,18 +265,20 @@ public static class RpkiClientJson
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per file over ~790,000 entries: skip tier-0 code
-    private static void ParseRoas(ref Utf8JsonReader r, ParseState s)
+    private delegate void EntryParser(ref Utf8JsonReader r, ParseState s, int index);
+
+    /// <summary>Reads one top-level array of objects, handing each to <paramref name="parseEntry"/>; returns the count.</summary>
+    private static int ParseArray(ref Utf8JsonReader r, ParseState s, string name, EntryParser parseEntry)
     {
-        ExpectArray(ref r, "roas");
+        ExpectArray(ref r, name);
         int index = 0;
         while (r.Read() && r.TokenType != JsonTokenType.EndArray)
         {
-            if (r.TokenType != JsonTokenType.StartObject) throw Entry("roas", index, $"expected an object, found {Describe(ref r)}");
-            ParseRoa(ref r, s, index);
+            if (r.TokenType != JsonTokenType.StartObject) throw Entry(name, index, $"expected an object, found {Describe(ref r)}");
+            parseEntry(ref r, s, index);
             index++;
         }
-        s.Roas = index;
+        return index;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per file over ~790,000 entries: skip tier-0 code
@@ -334,19 +336,6 @@ public static class RpkiClientJson
         if (!ok) throw Entry(A, index, error!);
         if (s.Expired(expires)) s.RoasExpired++;
         else s.Builder.Add(vrp);
-    }
-
-    private static void ParseAspas(ref Utf8JsonReader r, ParseState s)
-    {
-        ExpectArray(ref r, "aspas");
-        int index = 0;
-        while (r.Read() && r.TokenType != JsonTokenType.EndArray)
-        {
-            if (r.TokenType != JsonTokenType.StartObject) throw Entry("aspas", index, $"expected an object, found {Describe(ref r)}");
-            ParseAspa(ref r, s, index);
-            index++;
-        }
-        s.Aspas = index;
     }
 
     private static void ParseAspa(ref Utf8JsonReader r, ParseState s, int index)
@@ -416,19 +405,6 @@ public static class RpkiClientJson
         }
         if (providers[0] == 0 && providers.Count > 1) return $"ASPA of AS{customer} has AS0 together with other providers";
         return null;
-    }
-
-    private static void ParseKeys(ref Utf8JsonReader r, ParseState s)
-    {
-        ExpectArray(ref r, "bgpsec_keys");
-        int index = 0;
-        while (r.Read() && r.TokenType != JsonTokenType.EndArray)
-        {
-            if (r.TokenType != JsonTokenType.StartObject) throw Entry("bgpsec_keys", index, $"expected an object, found {Describe(ref r)}");
-            ParseKey(ref r, s, index);
-            index++;
-        }
-        s.Keys = index;
     }
 
     private static void ParseKey(ref Utf8JsonReader r, ParseState s, int index)
