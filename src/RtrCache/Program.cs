@@ -4,5 +4,6 @@ using RtrCache.Host.Cli;
 var root = new RootCommand("RtrCache: RPKI relying party and RTR cache server")
 {
     ServeCommand.Create(),
+    InspectCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

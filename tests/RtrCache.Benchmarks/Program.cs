@@ -10,13 +10,22 @@ for (int i = 1; i < args.Length - 1; i++)
 return what switch
 {
     "payload" => PayloadBenchmark.Run(runs),
+    "keys" => KeySpeed(),
     "rtr" => await RtrBenchmark.RunAsync(Concurrency(args), TimeSpan.FromSeconds(Seconds(args, 180)), Servers(args), (int)Number(args, "--routers", 100)),
     _ => Usage(),
 };
 
+static int KeySpeed()
+{
+    // How fast test-repository keys can be made here: plain RSA-2048 generation against the prime pool.
+    Console.WriteLine(RtrCache.Testbed.KeyPool.MeasureSpeed(TimeSpan.FromSeconds(5)));
+    return 0;
+}
+
 static int Usage()
 {
     Console.Error.WriteLine("usage: RtrCache.Benchmarks payload [--runs N]");
+    Console.Error.WriteLine("       RtrCache.Benchmarks keys");
     Console.Error.WriteLine("       RtrCache.Benchmarks rtr [--concurrency 1,10,100,1000] [--timeout SECONDS] [--servers rtrcache,stayrtr] [--routers 100]");
     return 2;
 }

@@ -15,7 +15,7 @@ public class RpkiClientTests
     [OneTimeSetUp]
     public void RequireRpkiClient()
     {
-        if (!RpkiClient.IsAvailable) Assert.Ignore($"{RpkiClient.ExecutablePath} not installed (.ci/run installs Debian's rpki-client)");
+        if (!RpkiClient.IsAvailable) Assert.Fail($"{RpkiClient.ExecutablePath} not installed (.ci/run installs Debian's rpki-client)");
         TestContext.Progress.WriteLine($"rpki-client: {RpkiClient.Version()}");
     }
 
