@@ -5,5 +5,6 @@ var root = new RootCommand("RtrCache: RPKI relying party and RTR cache server")
 {
     ServeCommand.Create(),
     InspectCommand.Create(),
+    ValidateCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -11,6 +11,7 @@ return what switch
 {
     "payload" => PayloadBenchmark.Run(runs),
     "keys" => KeySpeed(),
+    "validate" => ValidatorBenchmark.Run(Enum.Parse<RtrCache.Testbed.TestbedScale>(Option(args, "--scale", "Medium"), ignoreCase: true), args.Contains("--rpki-client")),
     "rtr" => await RtrBenchmark.RunAsync(Concurrency(args), TimeSpan.FromSeconds(Seconds(args, 180)), Servers(args), (int)Number(args, "--routers", 100)),
     _ => Usage(),
 };
@@ -26,6 +27,7 @@ static int Usage()
 {
     Console.Error.WriteLine("usage: RtrCache.Benchmarks payload [--runs N]");
     Console.Error.WriteLine("       RtrCache.Benchmarks keys");
+    Console.Error.WriteLine("       RtrCache.Benchmarks validate [--scale tiny|small|medium|global] [--rpki-client]");
     Console.Error.WriteLine("       RtrCache.Benchmarks rtr [--concurrency 1,10,100,1000] [--timeout SECONDS] [--servers rtrcache,stayrtr] [--routers 100]");
     return 2;
 }
@@ -50,4 +52,10 @@ static double Number(string[] args, string name, double fallback)
 {
     int i = Array.IndexOf(args, name);
     return i >= 0 && i + 1 < args.Length ? double.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture) : fallback;
+}
+
+static string Option(string[] args, string name, string fallback)
+{
+    int i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
 }

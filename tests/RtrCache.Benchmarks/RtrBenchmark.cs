@@ -154,7 +154,6 @@ public static class RtrBenchmark
                 }
             }
             using var cts = new CancellationTokenSource(timeout);
-            uint before = clients[0].Serial;
             int resets = 0;
             long pdusBefore = clients.Sum(c => c.PayloadPdus);
             var waiting = clients.Select(c => Task.Run(async () =>
@@ -164,7 +163,7 @@ public static class RtrBenchmark
                     // Follow notifies like a router until the update carrying the change has arrived; an
                     // empty delta (a serial without a change for v1) just moves the router along. A Cache
                     // Reset costs the router a full Reset Query, which is then part of its propagation time.
-                    uint held = before;
+                    uint held = c.Serial; // each router's own: a cache may have moved on while the others synced
                     while (true)
                     {
                         int t = await c.ReadUntilAsync(t => t == 0, cts.Token);

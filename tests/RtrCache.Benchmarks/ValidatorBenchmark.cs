@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using System.Globalization;
+using RtrCache.Testbed;
+
+namespace RtrCache.Benchmarks;
+
+/// <summary>
+/// <c>validate [--scale medium] [--rpki-client]</c>: generates (once, cached) the benchmark repository, then
+/// times <c>rtrcache validate</c> (own process, under /usr/bin/time -v) and optionally <c>rpki-client -n</c> on
+/// the same files. Prints wall time, CPU time, peak RSS and objects per second.
+/// </summary>
+public static class ValidatorBenchmark
+{
+    public static int Run(TestbedScale scale, bool withRpkiClient)
+    {
+        var sw = Stopwatch.StartNew();
+        var repo = Repository.Generate(TestbedOptions.ForBenchmark(scale));
+        Console.WriteLine($"{scale}: {repo.ObjectCount} objects, {repo.AllCas.Count()} CAs at {repo.OutputDirectory} ({(repo.ReusedFromCache ? "cached" : "generated")}, {sw.Elapsed.TotalSeconds:F1} s)");
+        var expected = repo.Expected();
+        Console.WriteLine($"expected: {expected}");
+
+        string dll = Path.Combine(AppContext.BaseDirectory, "rtrcache.dll");
+        string outFile = Path.Combine(Path.GetTempPath(), $"rtrcache-validate-bench-{Environment.ProcessId}.json");
+        var (wall, cpu, rss, log) = Timed("/usr/bin/time", ["-v", "dotnet", dll, "validate", "--tal-dir", repo.TalDirectory, "--repo", repo.TreeRoot, "--output", outFile]);
+        var produced = RtrCache.Payload.Formats.RpkiClientJson.Parse(File.ReadAllBytes(outFile), DateTimeOffset.UtcNow).Set;
+        File.Delete(outFile);
+        Console.WriteLine(log.Split('\n').FirstOrDefault(l => l.Contains("output:", StringComparison.Ordinal))?.Trim());
+        Console.WriteLine($"| rtrcache validate | {wall:F1} s | {cpu:F1} s | {rss} MB | {repo.ObjectCount / wall:F0} | {(produced is not null && produced.Equals(expected) ? "= expected" : "DIFFERS")} |");
+
+        if (withRpkiClient && RpkiClient.IsAvailable)
+        {
+            var work = Path.Combine(Path.GetTempPath(), $"rtrcache-bench-rpki-client-{Environment.ProcessId}");
+            Directory.CreateDirectory(work);
+            try
+            {
+                var r = RpkiClient.Run(repo, work, TimeSpan.FromMinutes(30));
+                var same = r.Payload is not null && r.Payload.Vrps.SequenceEqual(expected.Vrps) && r.Payload.RouterKeys.SequenceEqual(expected.RouterKeys);
+                Console.WriteLine($"| rpki-client -n (8.2) | {r.Elapsed.TotalSeconds:F1} s | see its log | | {repo.ObjectCount / r.Elapsed.TotalSeconds:F0} | {(same ? "VRPs+keys = expected" : "DIFFERS")} |");
+            }
+            finally
+            {
+                try { Directory.Delete(work, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            }
+        }
+        return 0;
+    }
+
+    private static (double Wall, double Cpu, long RssMb, string Log) Timed(string file, string[] args)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        var sw = Stopwatch.StartNew();
+        using var p = Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        double wall = sw.Elapsed.TotalSeconds;
+        string log = stderr.Result;
+        double cpu = Field(log, "User time (seconds):") + Field(log, "System time (seconds):");
+        long rss = (long)(Field(log, "Maximum resident set size (kbytes):") / 1024);
+        return (wall, cpu, rss, log);
+    }
+
+    private static double Field(string log, string name)
+    {
+        var line = log.Split('\n').FirstOrDefault(l => l.Trim().StartsWith(name, StringComparison.Ordinal));
+        return line is null ? 0 : double.Parse(line.Trim()[name.Length..].Trim(), CultureInfo.InvariantCulture);
+    }
+}
