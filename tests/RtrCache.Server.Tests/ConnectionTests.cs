@@ -123,8 +123,8 @@ public sealed class ConnectionTests : ServerTestBase
 
     /// <summary>
     /// ServeSettings.PduTimeout (--pdu-timeout): "How long a router may leave a started PDU unfinished before its
-    /// session is dropped (slowloris)". RtrSession.ReadLoopAsync restarts the timer on every read, so a router that trickles one
-    /// byte just under the timeout keeps an unfinished PDU (up to a 65,535-byte Error Report) open indefinitely.
+    /// session is dropped (slowloris)". The clock runs from the PDU's first byte, so a router that trickles one byte
+    /// just under the timeout cannot keep an unfinished PDU (up to a 65,535-byte Error Report) open indefinitely.
     /// </summary>
     [Test]
     public async Task TrickledPdu_OlderThanThePartialPduTimeout_IsDisconnected()

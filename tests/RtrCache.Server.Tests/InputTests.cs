@@ -161,10 +161,8 @@ public sealed class InputTests : ServerTestBase
     }
 
     /// <summary>
-    /// A missing input file is reported as a rejected JSON file on every poll (JsonPayloadSource.FileSource returns
-    /// Failed before its change check, PayloadPipeline counts every Failed as a rejection and logs an error), so
-    /// <c>rtrcache_input_rejections_total{kind="json"}</c> grows by one per reload interval while the validator has
-    /// not written its first file, although no file was rejected.
+    /// A missing input file is "unavailable", not a rejected file: while the validator has not written its first file,
+    /// <c>rtrcache_input_rejections_total{kind="json"}</c> must not grow by one per reload interval.
     /// </summary>
     [Test]
     public async Task MissingInput_IsNotCountedAsARejectionOnEveryRound()
@@ -177,9 +175,9 @@ public sealed class InputTests : ServerTestBase
     }
 
     /// <summary>
-    /// A SLURM file that is invalid at start-up leaves SlurmSource without a policy, and PayloadPipeline publishes the
-    /// input unfiltered: /readyz is 200 and routers get VRPs the operator's filters remove. ServeCommand only checks
-    /// that the file exists.
+    /// A SLURM file that is invalid at start-up leaves no rules in force: the pipeline must then serve nothing rather
+    /// than the input unfiltered (routers would get VRPs the operator's filters remove). ServeCommand refuses such a
+    /// file outright; this covers a host built directly from settings.
     /// </summary>
     [Test]
     public async Task InvalidSlurmAtStart_DoesNotServeUnfilteredData()

@@ -34,10 +34,9 @@ public sealed class LifecycleTests : ServerTestBase
     }
 
     /// <summary>
-    /// RpkiClientJson drops an entry only when <c>expires &lt; floor(now)</c> (whole seconds), while PayloadPipeline
-    /// treats the entry as due once <c>expires &lt;= now</c> and then waits zero time. A file loaded during the very
-    /// second an entry expires keeps that entry, and the loop re-reads and re-parses the whole input back to back
-    /// until the second is over.
+    /// RpkiClientJson drops an entry only when <c>expires &lt; floor(now)</c> (whole seconds), so the pipeline must
+    /// re-read one second after the earliest expiry, not at it: a file loaded during the very second an entry expires
+    /// must not be re-read and re-parsed back to back until that second is over.
     /// </summary>
     [Test]
     public async Task EntryExpiringInTheCurrentSecond_DoesNotMakeTheLoopReloadInABusyLoop()

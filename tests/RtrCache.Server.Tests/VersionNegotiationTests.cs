@@ -128,8 +128,7 @@ public sealed class VersionNegotiationTests : ServerTestBase
 
     /// <summary>
     /// Spec §7 "After negotiation: a PDU from the router with a different version ⇒ drop the session, sending
-    /// Error 8". A version-3 PDU on an established v1 session is answered with Error 4 instead (RtrSession
-    /// HandleMalformedAsync maps PduErrorKind.UnsupportedVersion to code 4 whatever the session state).
+    /// Error 8" — also when that version is one we do not speak at all (Error 4 is for negotiation only).
     /// </summary>
     [Test]
     public async Task AfterNegotiatingV1_AVersion3Query_IsError8()
