@@ -73,7 +73,7 @@ public sealed class JsonUrlSourceTests
 
         var first = await source.LoadAsync(now, force: false, CancellationToken.None);
         Assert.That(first, Is.TypeOf<SourceResult.Loaded>());
-        Assert.That(((SourceResult.Loaded)first).Result.Set!.VrpCount, Is.EqualTo(1));
+        Assert.That(((SourceResult.Loaded)first).Set.VrpCount, Is.EqualTo(1));
 
         var second = await source.LoadAsync(now, force: false, CancellationToken.None);
         Assert.That(second, Is.TypeOf<SourceResult.Unchanged>(), "a 304 must count as unchanged");
@@ -82,7 +82,7 @@ public sealed class JsonUrlSourceTests
         _etag = "\"v2\"";
         var third = await source.LoadAsync(now, force: false, CancellationToken.None);
         Assert.That(third, Is.TypeOf<SourceResult.Loaded>());
-        Assert.That(((SourceResult.Loaded)third).Result.Set!.V4[0].ToString(), Is.EqualTo("198.51.100.0/24-24 AS64496"));
+        Assert.That(((SourceResult.Loaded)third).Set.V4[0].ToString(), Is.EqualTo("198.51.100.0/24-24 AS64496"));
 
         lock (_ifNoneMatch)
             Assert.That(_ifNoneMatch, Is.EqualTo(new string?[] { null, "\"v1\"", "\"v1\"" }));

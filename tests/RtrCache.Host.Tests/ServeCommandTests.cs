@@ -63,6 +63,18 @@ public sealed class ServeCommandTests
         }
     }
 
+    [TestCase(new[] { "--json", "deploy/sample/rpki.json", "--tal-dir", "/tmp" }, "cannot be combined")]
+    [TestCase(new[] { "--tal-dir", "/tmp" }, "--tal-dir needs --repo")]
+    [TestCase(new[] { "--repo", "/tmp" }, "--repo needs --tal-dir")]
+    [TestCase(new[] { "--tal-dir", "/nonexistent-tals", "--repo", "/tmp" }, "--tal-dir /nonexistent-tals: no such directory")]
+    [TestCase(new[] { "--tal-dir", "/tmp", "--repo", "/tmp", "--refresh-interval", "0" }, "--refresh-interval 0")]
+    public async Task Source_options_are_checked(string[] args, string expected)
+    {
+        var (exit, error) = await RunAsync(args);
+        Assert.That(exit, Is.Not.EqualTo(0));
+        Assert.That(error, Does.Contain(expected));
+    }
+
     [Test]
     public async Task Missing_json_is_refused()
     {

@@ -44,6 +44,30 @@ public sealed class Tal : RpkiObject
 
     private static bool IsHttps(string uri) => uri.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// Reads every <c>*.tal</c> file of <paramref name="directory"/> in name order, each named after its file. A file
+    /// that cannot be read or parsed is skipped and reported through <paramref name="skipped"/> (path, reason), so
+    /// one broken TAL does not stop the others.
+    /// </summary>
+    public static List<Tal> LoadDirectory(string directory, Action<string, string> skipped)
+    {
+        var tals = new List<Tal>();
+        foreach (var path in Directory.GetFiles(directory, "*.tal").Order(StringComparer.Ordinal))
+        {
+            try
+            {
+                var decoded = Decode(File.ReadAllBytes(path), Path.GetFileNameWithoutExtension(path));
+                if (decoded.IsSuccess) tals.Add(decoded.Value!);
+                else skipped(path, decoded.Error!);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                skipped(path, e.Message);
+            }
+        }
+        return tals;
+    }
+
     /// <summary>Decodes TAL bytes (UTF-8 text).</summary>
     public static Decoded<Tal> Decode(ReadOnlyMemory<byte> bytes, string name)
     {

@@ -12,7 +12,10 @@ public static class ServeCommand
 {
     public static Command Create()
     {
-        var json = new Option<string>("--json") { Description = "rpki-client JSON file or http(s) URL to serve", Required = true };
+        var json = new Option<string>("--json") { Description = "rpki-client JSON file or http(s) URL to serve" };
+        var talDir = new Option<string>("--tal-dir") { Description = "Validate a local repository ourselves: directory of TALs (with --repo)" };
+        var repo = new Option<string>("--repo") { Description = "Local rsync-style repository tree HOST/MODULE/... to validate (with --tal-dir)" };
+        var refreshInterval = new Option<double>("--refresh-interval") { Description = "Seconds between validation runs (with --tal-dir)", DefaultValueFactory = _ => 600 };
         var slurm = new Option<string[]>("--slurm") { Description = "SLURM file (RFC 8416, ASPA extension); may be repeated", AllowMultipleArgumentsPerToken = false };
         var rtrListen = new Option<string[]>("--rtr-listen") { Description = "RTR listen address, e.g. 127.0.0.1:3323 or [::1]:3323; may be repeated" };
         var httpListen = new Option<string[]>("--http-listen") { Description = "HTTP listen address for health, readiness and metrics; may be repeated" };
@@ -31,7 +34,7 @@ public static class ServeCommand
 
         var command = new Command("serve", "Serve validated payload to routers over RTR (v0, v1, v2)")
         {
-            json, slurm, rtrListen, httpListen, refresh, retry, expire, history, maxVersion, maxConnections, maxPerAddress, allow, reload, notify, pduTimeout, stallTimeout,
+            json, talDir, repo, refreshInterval, slurm, rtrListen, httpListen, refresh, retry, expire, history, maxVersion, maxConnections, maxPerAddress, allow, reload, notify, pduTimeout, stallTimeout,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -59,7 +62,21 @@ public static class ServeCommand
             int maxConn = parse.GetValue(maxConnections), maxPer = parse.GetValue(maxPerAddress);
             if (maxConn < 0) errors.Add($"--max-connections {maxConn}: must be 0 or more");
             if (maxPer < 0) errors.Add($"--max-connections-per-address {maxPer}: must be 0 or more");
-            string source = parse.GetValue(json)!;
+            string? source = parse.GetValue(json);
+            string? tals = parse.GetValue(talDir), repository = parse.GetValue(repo);
+            double refreshSeconds = parse.GetValue(refreshInterval);
+            if (source is null && tals is null && repository is null)
+                errors.Add("--json PATH_OR_URL or --tal-dir DIR --repo DIR is required");
+            else if (source is not null && (tals is not null || repository is not null))
+                errors.Add("--json cannot be combined with --tal-dir/--repo: choose one source");
+            else if (source is null && (tals is null || repository is null))
+                errors.Add(tals is null ? "--repo needs --tal-dir" : "--tal-dir needs --repo");
+            else if (source is null)
+            {
+                if (!Directory.Exists(tals)) errors.Add($"--tal-dir {tals}: no such directory");
+                if (!Directory.Exists(repository)) errors.Add($"--repo {repository}: no such directory");
+                if (refreshSeconds is < 1 or > 86400) errors.Add($"--refresh-interval {refreshSeconds}: must be 1..86400 seconds");
+            }
             var slurmFiles = parse.GetValue(slurm) ?? [];
             foreach (var f in slurmFiles)
                 if (!File.Exists(f)) errors.Add($"--slurm {f}: file not found");
@@ -74,6 +91,8 @@ public static class ServeCommand
             var settings = new ServeSettings
             {
                 JsonSource = source,
+                TalDirectory = tals,
+                RepositoryDirectory = repository,
                 SlurmFiles = slurmFiles,
                 RtrListen = rtrEndpoints,
                 HttpListen = httpEndpoints,
@@ -83,7 +102,7 @@ public static class ServeCommand
                 MaxConnections = maxConn,
                 MaxConnectionsPerAddress = maxPer,
                 Allow = allowList,
-                ReloadInterval = TimeSpan.FromSeconds(reloadSeconds),
+                ReloadInterval = TimeSpan.FromSeconds(source is null ? refreshSeconds : reloadSeconds),
                 NotifyInterval = TimeSpan.FromSeconds(notifySeconds),
                 PduTimeout = TimeSpan.FromSeconds(pduSeconds),
                 WriteStallTimeout = TimeSpan.FromSeconds(stallSeconds),

@@ -46,20 +46,7 @@ public static class ValidateCommand
         if (!Directory.Exists(talDir)) return Usage(stderr, $"--tal-dir {talDir}: no such directory");
         if (!Directory.Exists(repo)) return Usage(stderr, $"--repo {repo}: no such directory");
 
-        var tals = new List<Tal>();
-        foreach (var path in Directory.GetFiles(talDir, "*.tal").Order(StringComparer.Ordinal))
-        {
-            try
-            {
-                var decoded = Tal.Decode(File.ReadAllBytes(path), Path.GetFileNameWithoutExtension(path));
-                if (decoded.IsSuccess) tals.Add(decoded.Value!);
-                else stderr.WriteLine($"rtrcache validate: {path}: {decoded.Error} (skipped)");
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                stderr.WriteLine($"rtrcache validate: {path}: {e.Message} (skipped)");
-            }
-        }
+        var tals = Tal.LoadDirectory(talDir, (path, reason) => stderr.WriteLine($"rtrcache validate: {path}: {reason} (skipped)"));
         if (tals.Count == 0) return Usage(stderr, $"--tal-dir {talDir}: no usable .tal file");
 
         SlurmPolicy? policy = null;

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using RtrCache.Payload;
 using RtrCache.Payload.Formats;
 
 namespace RtrCache.Host.Input;
@@ -10,8 +11,11 @@ public abstract record SourceResult
     /// <summary>Nothing changed since the last look.</summary>
     public sealed record Unchanged : SourceResult;
 
-    /// <summary>New content, parsed successfully.</summary>
-    public sealed record Loaded(RpkiClientJsonResult Result) : SourceResult;
+    /// <summary>
+    /// A new complete payload set. <paramref name="NextExpiry"/> is when part of it stops being valid, so the
+    /// input must be looked at again by then even if nothing else changes.
+    /// </summary>
+    public sealed record Loaded(PayloadSet Set, string Summary, DateTimeOffset? NextExpiry) : SourceResult;
 
     /// <summary>
     /// The input could not be read (<paramref name="Rejected"/> false: missing file, HTTP error) or its content
@@ -21,11 +25,10 @@ public abstract record SourceResult
 }
 
 /// <summary>
-/// Where the rpki-client JSON comes from: a local file (re-read when its size or time changes, and noticed
-/// at once through a file watcher) or an http(s) URL (polled with ETag / If-Modified-Since so an unchanged
-/// file costs one 304). Each look returns the whole parsed file or nothing: never a partial set.
+/// Where the payload comes from. Each look returns the whole new set or nothing: never a partial set, so the
+/// update loop can publish whatever it gets.
 /// </summary>
-public abstract class JsonPayloadSource : IDisposable
+public abstract class PayloadSource : IDisposable
 {
     /// <summary>Where the data comes from, for log lines that must name it.</summary>
     public abstract string Name { get; }
@@ -36,12 +39,24 @@ public abstract class JsonPayloadSource : IDisposable
     /// <summary>Reads the input if it changed; <paramref name="force"/> re-reads even if it did not (e.g. to drop newly expired entries).</summary>
     public abstract Task<SourceResult> LoadAsync(DateTimeOffset now, bool force, CancellationToken ct);
 
+    public virtual void Dispose() => GC.SuppressFinalize(this);
+}
+
+/// <summary>
+/// rpki-client JSON from a local file (re-read when its size or time changes, and noticed at once through a
+/// file watcher) or an http(s) URL (polled with ETag / If-Modified-Since so an unchanged file costs one 304).
+/// </summary>
+public abstract class JsonPayloadSource : PayloadSource
+{
+    private static SourceResult Parsed(string name, RpkiClientJsonResult result)
+        => result.Success
+            ? new SourceResult.Loaded(result.Set, result.ToString()!, result.NextExpiry)
+            : new SourceResult.Failed($"{name}: {result.Error}", Rejected: true);
+
     public static JsonPayloadSource Create(string pathOrUrl, HttpClient? http = null)
         => Uri.TryCreate(pathOrUrl, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
             ? new UrlSource(uri, http ?? new HttpClient())
             : new FileSource(Path.GetFullPath(pathOrUrl));
-
-    public virtual void Dispose() => GC.SuppressFinalize(this);
 
     private sealed class FileSource : JsonPayloadSource
     {
@@ -89,8 +104,7 @@ public abstract class JsonPayloadSource : IDisposable
                 if (!force && _seen == stamp) return new SourceResult.Unchanged();
                 byte[] bytes = await File.ReadAllBytesAsync(_path, ct).ConfigureAwait(false);
                 _seen = stamp;
-                var result = RpkiClientJson.Parse(bytes, now);
-                return result.Success ? new SourceResult.Loaded(result) : new SourceResult.Failed($"{_path}: {result.Error}", Rejected: true);
+                return Parsed(_path, RpkiClientJson.Parse(bytes, now));
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
@@ -143,13 +157,15 @@ public abstract class JsonPayloadSource : IDisposable
                 {
                     body = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
                 }
-                var result = RpkiClientJson.Parse(body, now);
-                if (!result.Success) return new SourceResult.Failed($"{_uri}: {result.Error}", Rejected: true);
-                // Remember validators only for content we accepted, so a rejected file is fetched again next time.
-                _etag = response.Headers.ETag;
-                _lastModified = response.Content.Headers.LastModified;
-                _lastBody = body;
-                return new SourceResult.Loaded(result);
+                var parsed = Parsed(_uri.ToString(), RpkiClientJson.Parse(body, now));
+                if (parsed is SourceResult.Loaded)
+                {
+                    // Remember validators only for content we accepted, so a rejected file is fetched again next time.
+                    _etag = response.Headers.ETag;
+                    _lastModified = response.Content.Headers.LastModified;
+                    _lastBody = body;
+                }
+                return parsed;
             }
             catch (Exception ex) when (ex is HttpRequestException or IOException || (ex is TaskCanceledException && !ct.IsCancellationRequested))
             {

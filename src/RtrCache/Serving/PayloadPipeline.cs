@@ -15,7 +15,7 @@ namespace RtrCache.Host.Serving;
 public sealed class PayloadPipeline : BackgroundService
 {
     private readonly ServeSettings _settings;
-    private readonly JsonPayloadSource _source;
+    private readonly PayloadSource _source;
     private readonly SlurmSource _slurm;
     private readonly SnapshotStore _store;
     private readonly RtrCacheMetrics _metrics;
@@ -37,7 +37,7 @@ public sealed class PayloadPipeline : BackgroundService
 
     private bool ExpiryDue(DateTimeOffset now) => _nextExpiry is { } e && now >= e + ExpiryGrace;
 
-    public PayloadPipeline(ServeSettings settings, JsonPayloadSource source, SlurmSource slurm, SnapshotStore store,
+    public PayloadPipeline(ServeSettings settings, PayloadSource source, SlurmSource slurm, SnapshotStore store,
         RtrCacheMetrics metrics, ILogger<PayloadPipeline> logger, TimeProvider time)
     {
         _settings = settings;
@@ -101,10 +101,10 @@ public sealed class PayloadPipeline : BackgroundService
             case SourceResult.Loaded loaded:
                 _metrics.InputLoaded("loaded");
                 _lastUnavailable = null;
-                _input = loaded.Result.Set;
-                _nextExpiry = loaded.Result.NextExpiry;
+                _input = loaded.Set;
+                _nextExpiry = loaded.NextExpiry;
                 inputChanged = true;
-                _logger.LogInformation("Loaded {Source}: {Summary}", _source.Name, loaded.Result);
+                _logger.LogInformation("Loaded {Source}: {Summary}", _source.Name, loaded.Summary);
                 break;
             case SourceResult.Failed { Rejected: true } rejected:
                 _metrics.InputLoaded("rejected");

@@ -50,7 +50,11 @@ public static class ServeHost
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<SnapshotStore>();
         builder.Services.AddSingleton<RtrSessionRegistry>();
-        builder.Services.AddSingleton(_ => JsonPayloadSource.Create(settings.JsonSource));
+        builder.Services.AddSingleton<PayloadSource>(_ => settings.JsonSource is { } json
+            ? JsonPayloadSource.Create(json)
+            : new RepositorySource(
+                settings.TalDirectory ?? throw new ArgumentException("ServeSettings needs JsonSource or TalDirectory and RepositoryDirectory"),
+                settings.RepositoryDirectory ?? throw new ArgumentException("ServeSettings.TalDirectory needs RepositoryDirectory")));
         builder.Services.AddSingleton(sp => new SlurmSource(settings.SlurmFiles));
         builder.Services.AddSingleton<PayloadPipeline>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PayloadPipeline>());

@@ -7,8 +7,14 @@ namespace RtrCache.Host.Serving;
 /// <summary>Everything <c>rtrcache serve</c> needs, validated once at start-up.</summary>
 public sealed record ServeSettings
 {
-    /// <summary>Path or http(s) URL of an rpki-client JSON file.</summary>
-    public required string JsonSource { get; init; }
+    /// <summary>Path or http(s) URL of an rpki-client JSON file; null when the payload comes from <see cref="TalDirectory"/>.</summary>
+    public string? JsonSource { get; init; }
+
+    /// <summary>TALs for our own validator (with <see cref="RepositoryDirectory"/>), used when <see cref="JsonSource"/> is null.</summary>
+    public string? TalDirectory { get; init; }
+
+    /// <summary>The local rsync-style repository tree the validator reads.</summary>
+    public string? RepositoryDirectory { get; init; }
 
     public IReadOnlyList<string> SlurmFiles { get; init; } = [];
     public IReadOnlyList<IPEndPoint> RtrListen { get; init; } = [new(IPAddress.Loopback, 3323)];
@@ -20,7 +26,10 @@ public sealed record ServeSettings
     public int MaxConnectionsPerAddress { get; init; }
     public IReadOnlyList<IpPrefix> Allow { get; init; } = [];
 
-    /// <summary>How often the input is checked for changes (file changes are also noticed at once).</summary>
+    /// <summary>
+    /// How often the input is checked for changes (file changes are also noticed at once); with a repository,
+    /// how often it is validated again.
+    /// </summary>
     public TimeSpan ReloadInterval { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>Least time between Serial Notify PDUs on one session (spec: one minute).</summary>
