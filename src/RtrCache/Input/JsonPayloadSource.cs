@@ -61,38 +61,17 @@ public abstract class JsonPayloadSource : PayloadSource
     private sealed class FileSource : JsonPayloadSource
     {
         private readonly string _path;
-        private readonly FileSystemWatcher? _watcher;
-        private TaskCompletionSource _signal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly FileWatch _watch;
         private (DateTime Time, long Length)? _seen;
 
         public FileSource(string path)
         {
             _path = path;
-            var dir = Path.GetDirectoryName(path);
-            if (dir is not null && Directory.Exists(dir))
-            {
-                try
-                {
-                    _watcher = new FileSystemWatcher(dir, Path.GetFileName(path))
-                    {
-                        NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.FileName | NotifyFilters.CreationTime,
-                    };
-                    _watcher.Changed += (_, _) => Signal();
-                    _watcher.Created += (_, _) => Signal();
-                    _watcher.Renamed += (_, _) => Signal();
-                    _watcher.EnableRaisingEvents = true;
-                }
-                catch (Exception ex) when (ex is IOException or ArgumentException or PlatformNotSupportedException)
-                {
-                    _watcher = null; // polling still works
-                }
-            }
+            _watch = new FileWatch([path]);
         }
 
         public override string Name => _path;
-        public override Task ChangeSignal => Volatile.Read(ref _signal).Task;
-
-        private void Signal() => Interlocked.Exchange(ref _signal, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        public override Task ChangeSignal => _watch.Changed;
 
         public override async Task<SourceResult> LoadAsync(DateTimeOffset now, bool force, CancellationToken ct)
         {
@@ -114,7 +93,7 @@ public abstract class JsonPayloadSource : PayloadSource
 
         public override void Dispose()
         {
-            _watcher?.Dispose();
+            _watch.Dispose();
             base.Dispose();
         }
     }

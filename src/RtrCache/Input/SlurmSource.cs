@@ -11,37 +11,17 @@ namespace RtrCache.Host.Input;
 public sealed class SlurmSource : IDisposable
 {
     private readonly IReadOnlyList<string> _paths;
-    private readonly List<FileSystemWatcher> _watchers = [];
-    private TaskCompletionSource _signal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly FileWatch _watch;
     private (DateTime, long)[]? _seen;
     private SlurmPolicy? _policy;
 
     public SlurmSource(IReadOnlyList<string> paths, bool watch = true)
     {
         _paths = paths.Select(Path.GetFullPath).ToArray();
-        foreach (var path in watch ? _paths : [])
-        {
-            var dir = Path.GetDirectoryName(path);
-            if (dir is null || !Directory.Exists(dir)) continue;
-            try
-            {
-                var w = new FileSystemWatcher(dir, Path.GetFileName(path)) { NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.FileName };
-                w.Changed += (_, _) => Signal();
-                w.Created += (_, _) => Signal();
-                w.Renamed += (_, _) => Signal();
-                w.EnableRaisingEvents = true;
-                _watchers.Add(w);
-            }
-            catch (Exception ex) when (ex is IOException or ArgumentException or PlatformNotSupportedException)
-            {
-                // polling covers it
-            }
-        }
+        _watch = new FileWatch(watch ? _paths : []);
     }
 
-    public Task ChangeSignal => _paths.Count == 0 ? Task.Delay(Timeout.Infinite) : Volatile.Read(ref _signal).Task;
-
-    private void Signal() => Interlocked.Exchange(ref _signal, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    public Task ChangeSignal => _watch.Changed;
 
     /// <summary>The result of looking at the files: whether the rules in force changed, and why a new version was rejected.</summary>
     public readonly record struct RefreshResult(bool Changed, string? Error);
@@ -98,6 +78,6 @@ public sealed class SlurmSource : IDisposable
 
     public void Dispose()
     {
-        foreach (var w in _watchers) w.Dispose();
+        _watch.Dispose();
     }
 }
