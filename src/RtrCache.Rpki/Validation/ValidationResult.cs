@@ -60,7 +60,7 @@ public sealed class TrustAnchorReport
            : $"{Name}: {CaCount} CAs, {VrpsV4} IPv4 + {VrpsV6} IPv6 VRPs, {Aspas} ASPAs, {RouterKeys} router keys, {Rejected} rejected, {PublicationPointsFailed} failed publication points";
 }
 
-/// <summary>The outcome of <see cref="Validator.Run"/>.</summary>
+/// <summary>The outcome of a <see cref="Validator"/> run.</summary>
 public sealed class ValidationResult
 {
     /// <summary>Union of all TAs' payloads.</summary>

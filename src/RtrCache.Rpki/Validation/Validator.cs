@@ -18,16 +18,22 @@ namespace RtrCache.Rpki.Validation;
 public static class Validator
 {
     public static ValidationResult Run(IReadOnlyList<Tal> tals, string repoRoot, DateTimeOffset now, ValidatorOptions? options = null, CancellationToken ct = default)
+        => Run(tals, new DirectoryRepository(repoRoot), now, options, ct);
+
+    /// <summary>
+    /// Validates from <paramref name="tals"/> reading publication points where <paramref name="repositories"/>
+    /// says they are; a fetcher behind it is asked for each repository the first time a CA needs it.
+    /// </summary>
+    public static ValidationResult Run(IReadOnlyList<Tal> tals, IRepositoryProvider repositories, DateTimeOffset now, ValidatorOptions? options = null, CancellationToken ct = default)
     {
         options ??= ValidatorOptions.Default;
         var sw = Stopwatch.StartNew();
-        var run = new RunState(repoRoot, now, options, ct);
-        var tas = new List<TaState>();
-        foreach (var tal in tals)
+        var run = new RunState(repositories, now, options, ct);
+        var tas = tals.Select(t => new TaState(t.Name)).ToList();
+        // Trust anchors may need a download each; load them side by side.
+        var loads = tals.Select((tal, i) => Task.Run(() =>
         {
-            ct.ThrowIfCancellationRequested();
-            var ta = new TaState(tal.Name);
-            tas.Add(ta);
+            var ta = tas[i];
             try
             {
                 var (cert, uri, error) = run.LoadTrustAnchor(tal);
@@ -35,7 +41,7 @@ public static class Validator
                 {
                     ta.Error = error;
                     run.Reject(uri ?? tal.Name + ".tal", error!);
-                    continue;
+                    return;
                 }
                 ta.CertificateUri = uri;
                 ta.Count(RpkiObjectType.Certificate);
@@ -46,7 +52,9 @@ public static class Validator
                 ta.Error = "trust anchor: " + e.Message;
                 run.Reject(tal.Name + ".tal", ta.Error);
             }
-        }
+        }, ct)).ToArray();
+        try { Task.WaitAll(loads, ct); }
+        catch (AggregateException e) when (e.InnerExceptions.All(x => x is OperationCanceledException)) { throw new OperationCanceledException(ct); }
         run.Drain();
         return Collect(run, tas, sw, now);
     }
@@ -59,7 +67,7 @@ public static class Validator
     {
         options ??= ValidatorOptions.Default;
         var sw = Stopwatch.StartNew();
-        var run = new RunState(repoRoot, now, options, ct);
+        var run = new RunState(new DirectoryRepository(repoRoot), now, options, ct);
         var ta = new TaState(name) { CertificateUri = caUri };
         run.Enqueue(new CaContext(ta, ca, caUri, ca.IpResourcesOrEmpty, ca.AsResourcesOrEmpty, new SkiPath(ca.SubjectKeyIdentifier, null), 0));
         run.Drain();
@@ -128,7 +136,11 @@ public static class Validator
         }
     }
 
-    private sealed record CaContext(TaState Ta, ResourceCertificate Cert, string Uri, IpResourceSet Ip, AsResourceSet As, SkiPath Path, int Depth);
+    private sealed record CaContext(TaState Ta, ResourceCertificate Cert, string Uri, IpResourceSet Ip, AsResourceSet As, SkiPath Path, int Depth)
+    {
+        /// <summary>Where the CA's repository is on disk, once the provider has answered.</summary>
+        public RepositoryLocation? Location { get; init; }
+    }
 
     private sealed class TaState(string name)
     {
@@ -143,7 +155,7 @@ public static class Validator
         public void Count(RpkiObjectType t) => Counts.AddOrUpdate(t, 1, (_, n) => n + 1);
     }
 
-    private sealed class RunState(string repoRoot, DateTimeOffset now, ValidatorOptions options, CancellationToken ct)
+    private sealed class RunState(IRepositoryProvider repositories, DateTimeOffset now, ValidatorOptions options, CancellationToken ct)
     {
         public readonly ConcurrentBag<RejectedObject> Rejected = [];
         public readonly ConcurrentBag<FailedPublicationPoint> Failed = [];
@@ -221,10 +233,10 @@ public static class Validator
 
         // ------------------------------------------------------------------ files
 
-        private byte[]? Read(string uri, out string? error)
+        private byte[]? Read(string root, string uri, out string? error)
         {
             error = null;
-            var path = LocalPath(repoRoot, uri);
+            var path = LocalPath(root, uri);
             if (path is null) { error = "URI cannot be mapped into the repository tree"; return null; }
             try
             {
@@ -247,11 +259,9 @@ public static class Validator
             string? lastError = null, lastUri = null;
             foreach (var uri in tal.Uris)
             {
-                var candidates = new List<string>();
-                string fileName = uri[(uri.LastIndexOf('/') + 1)..];
-                if (fileName.Length > 0 && !fileName.Contains(".."))
-                    candidates.Add(Path.Combine(repoRoot, "ta", tal.Name, fileName));
-                if (LocalPath(repoRoot, uri) is { } mapped) candidates.Insert(uri.StartsWith("rsync://", StringComparison.OrdinalIgnoreCase) ? 0 : candidates.Count, mapped);
+                IReadOnlyList<string> candidates;
+                try { candidates = repositories.TrustAnchorCandidatesAsync(tal, uri, ct).AsTask().GetAwaiter().GetResult(); }
+                catch (Exception e) when (e is not OperationCanceledException) { lastUri = uri; lastError = "TA certificate unavailable: " + e.Message; continue; }
                 foreach (var path in candidates)
                 {
                     if (!File.Exists(path)) continue;
@@ -289,46 +299,114 @@ public static class Validator
 
         // ------------------------------------------------------------------ publication point
 
+        /// <summary>A publication point whose manifest, CRL and listed files all checked out.</summary>
+        private sealed record LoadedPoint(Manifest Manifest, Crl Crl, string CrlUri, string Base, List<(ManifestEntry Entry, string Uri, byte[] Bytes)> Files, byte[] ManifestBytes);
+
         private void ProcessPublicationPoint(CaContext ca)
         {
             ct.ThrowIfCancellationRequested();
             var cert = ca.Cert;
             string? mftUri = cert.ManifestUri;
             if (mftUri is null) { Fail(ca, ca.Uri, "CA certificate has no rpkiManifest SIA"); return; }
-            int slash = mftUri.LastIndexOf('/');
-            string ppBase = mftUri[..(slash + 1)];
             if (cert.CaRepositoryUri is { } repoUri && !mftUri.StartsWith(repoUri.EndsWith('/') ? repoUri : repoUri + "/", StringComparison.Ordinal))
             { Fail(ca, mftUri, $"manifest URI is not inside the CA repository {repoUri}"); return; }
 
+            var location = ca.Location;
+            if (location is null)
+            {
+                var request = new PublicationPointRequest(ca.Uri, cert.CaRepositoryUri ?? mftUri[..(mftUri.LastIndexOf('/') + 1)], mftUri, cert.NotificationUri);
+                ValueTask<RepositoryLocation> pending;
+                try { pending = repositories.PublicationPointAsync(request, ct); }
+                catch (Exception e) when (e is not OperationCanceledException) { Fail(ca, mftUri, "repository unavailable: " + e.Message); return; }
+                if (!pending.IsCompleted)
+                {
+                    // Park the CA until its repository is fetched; the worker goes on with others meanwhile.
+                    Interlocked.Increment(ref _pending);
+                    pending.AsTask().ContinueWith(t =>
+                    {
+                        var answer = t.IsCompletedSuccessfully ? t.Result
+                            : new RepositoryLocation(null, null, t.IsCanceled ? "fetch cancelled" : "fetch failed: " + t.Exception!.GetBaseException().Message);
+                        Enqueue(ca with { Location = answer });
+                        if (Interlocked.Decrement(ref _pending) == 0) Finish();
+                    }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                    return;
+                }
+                try { location = pending.Result; }
+                catch (Exception e) when (e is not OperationCanceledException) { Fail(ca, mftUri, "repository unavailable: " + e.Message); return; }
+            }
+
+            if (location.Root is null && location.FallbackRoot is null)
+            { Fail(ca, mftUri, "repository unavailable: " + (location.Error ?? "never fetched") + ": publication point fails"); return; }
+
+            string? root = location.Root ?? location.FallbackRoot;
+            var current = LoadPublicationPoint(ca, root!, mftUri, out var failure);
+            if (location.Root is not null && location.FallbackRoot is { } previousRoot && previousRoot != location.Root)
+            {
+                if (current is null)
+                {
+                    // The new copy is broken (half-published update, bad manifest): use the last complete copy
+                    // while it is still valid, like rpki-client and Routinator.
+                    var previous = LoadPublicationPoint(ca, previousRoot, mftUri, out _);
+                    if (previous is not null)
+                    {
+                        Reject(ca.Ta, mftUri, failure + "; using the previous copy of the publication point (manifest number " + previous.Manifest.Number + ")");
+                        current = previous;
+                        root = previousRoot;
+                    }
+                }
+                else if (Read(previousRoot, mftUri, out _) is { } previousBytes && !previousBytes.AsSpan().SequenceEqual(current.ManifestBytes))
+                {
+                    // A changed manifest must move forward (RFC 9286 §4.2.1): a lower number means the new one
+                    // is a replay or a mistake, so the previously accepted state stays in use.
+                    var previous = LoadPublicationPoint(ca, previousRoot, mftUri, out _);
+                    if (previous is not null && previous.Manifest.Number > current.Manifest.Number)
+                    {
+                        Reject(ca.Ta, mftUri, $"manifestNumber {current.Manifest.Number} lower than the previously accepted {previous.Manifest.Number}: keep the previous manifest (RFC 9286 §4.2.1)");
+                        current = previous;
+                        root = previousRoot;
+                    }
+                }
+            }
+            if (current is null) { Fail(ca, mftUri, failure!); return; }
+            UsePublicationPoint(ca, current, root!);
+        }
+
+        /// <summary>Checks the manifest, the CRL and every listed file of a publication point under <paramref name="root"/>; null with <paramref name="failure"/> when the point fails.</summary>
+        private LoadedPoint? LoadPublicationPoint(CaContext ca, string root, string mftUri, out string? failure)
+        {
+            var cert = ca.Cert;
+            string ppBase = mftUri[..(mftUri.LastIndexOf('/') + 1)];
+            failure = null;
+
             // 1. manifest
-            var mftBytes = Read(mftUri, out var readError);
-            if (mftBytes is null) { Fail(ca, mftUri, "manifest: " + readError + ": publication point fails (RFC 9286 §6.2)"); return; }
+            var mftBytes = Read(root, mftUri, out var readError);
+            if (mftBytes is null) { failure = "manifest: " + readError + ": publication point fails (RFC 9286 §6.2)"; return null; }
             var mftDecoded = Manifest.Decode(mftBytes);
-            if (!mftDecoded.IsSuccess) { Fail(ca, mftUri, mftDecoded.Error + ": manifest rejected, publication point fails"); return; }
+            if (!mftDecoded.IsSuccess) { failure = mftDecoded.Error + ": manifest rejected, publication point fails"; return null; }
             var mft = mftDecoded.Value!;
             var mftEe = mft.EeCertificate;
-            if (mftEe.AuthorityKeyIdentifier != cert.SubjectKeyIdentifier) { Fail(ca, mftUri, "manifest EE certificate AKI does not match the CA's SKI"); return; }
-            if (!mftEe.VerifySignedBy(cert)) { Fail(ca, mftUri, "manifest EE certificate signature does not verify with the CA key"); return; }
-            if (mft.ThisUpdate > now) { Fail(ca, mftUri, $"manifest thisUpdate {RpkiObject.FormatTime(mft.ThisUpdate)} is in the future: publication point fails"); return; }
-            if (now >= mft.NextUpdate) { Fail(ca, mftUri, $"manifest is stale (nextUpdate {RpkiObject.FormatTime(mft.NextUpdate)} passed): publication point fails (RFC 9286 §6.3)"); return; }
-            if (mft.SignedObject.CheckValidityAt(now) is { } eeWindow) { Fail(ca, mftUri, "manifest " + eeWindow + ": publication point fails"); return; }
-            if (mftEe.SignedObjectUri is { } so && so != mftUri) { Fail(ca, mftUri, $"manifest EE certificate signedObject SIA {so} is not the manifest URI"); return; }
+            if (mftEe.AuthorityKeyIdentifier != cert.SubjectKeyIdentifier) { failure = "manifest EE certificate AKI does not match the CA's SKI"; return null; }
+            if (!mftEe.VerifySignedBy(cert)) { failure = "manifest EE certificate signature does not verify with the CA key"; return null; }
+            if (mft.ThisUpdate > now) { failure = $"manifest thisUpdate {RpkiObject.FormatTime(mft.ThisUpdate)} is in the future: publication point fails"; return null; }
+            if (now >= mft.NextUpdate) { failure = $"manifest is stale (nextUpdate {RpkiObject.FormatTime(mft.NextUpdate)} passed): publication point fails (RFC 9286 §6.3)"; return null; }
+            if (mft.SignedObject.CheckValidityAt(now) is { } eeWindow) { failure = "manifest " + eeWindow + ": publication point fails"; return null; }
+            if (mftEe.SignedObjectUri is { } so && so != mftUri) { failure = $"manifest EE certificate signedObject SIA {so} is not the manifest URI"; return null; }
 
             // 2. CRL
             var crlEntries = mft.Entries.Where(e => e.FileType == RpkiObjectType.Crl).ToList();
-            if (crlEntries.Count != 1) { Fail(ca, mftUri, $"manifest lists {crlEntries.Count} CRLs, expected exactly one: publication point fails"); return; }
+            if (crlEntries.Count != 1) { failure = $"manifest lists {crlEntries.Count} CRLs, expected exactly one: publication point fails"; return null; }
             string crlUri = ppBase + crlEntries[0].FileName;
-            var crlBytes = Read(crlUri, out readError);
-            if (crlBytes is null) { Fail(ca, mftUri, $"CRL {crlUri}: {readError}: publication point fails"); return; }
-            if (!crlEntries[0].Matches(crlBytes)) { Fail(ca, mftUri, $"manifest hash does not match {crlEntries[0].FileName}: publication point fails (RFC 9286 §6.5)"); return; }
+            var crlBytes = Read(root, crlUri, out readError);
+            if (crlBytes is null) { failure = $"CRL {crlUri}: {readError}: publication point fails"; return null; }
+            if (!crlEntries[0].Matches(crlBytes)) { failure = $"manifest hash does not match {crlEntries[0].FileName}: publication point fails (RFC 9286 §6.5)"; return null; }
             var crlDecoded = Crl.Decode(crlBytes);
-            if (!crlDecoded.IsSuccess) { Fail(ca, mftUri, $"CRL {crlUri}: {crlDecoded.Error}: publication point fails"); return; }
+            if (!crlDecoded.IsSuccess) { failure = $"CRL {crlUri}: {crlDecoded.Error}: publication point fails"; return null; }
             var crl = crlDecoded.Value!;
-            if (crl.AuthorityKeyIdentifier != cert.SubjectKeyIdentifier) { Fail(ca, mftUri, $"CRL {crlUri}: AKI does not match the CA's SKI: publication point fails"); return; }
-            if (!crl.VerifySignedBy(cert)) { Fail(ca, mftUri, $"CRL {crlUri}: signature does not verify with the CA key: publication point fails"); return; }
-            if (crl.CheckValidityAt(now) is { } crlWindow) { Fail(ca, mftUri, $"CRL {crlUri}: {crlWindow}: publication point fails"); return; }
-            if (crl.IsRevoked(mftEe)) { Fail(ca, mftUri, "manifest EE certificate revoked by the CA's CRL: publication point fails"); return; }
-            if (mftEe.CrlUri is { } mftCrldp && mftCrldp != crlUri) { Fail(ca, mftUri, $"manifest EE CRLDP {mftCrldp} is not the CRL on the manifest {crlUri}"); return; }
+            if (crl.AuthorityKeyIdentifier != cert.SubjectKeyIdentifier) { failure = $"CRL {crlUri}: AKI does not match the CA's SKI: publication point fails"; return null; }
+            if (!crl.VerifySignedBy(cert)) { failure = $"CRL {crlUri}: signature does not verify with the CA key: publication point fails"; return null; }
+            if (crl.CheckValidityAt(now) is { } crlWindow) { failure = $"CRL {crlUri}: {crlWindow}: publication point fails"; return null; }
+            if (crl.IsRevoked(mftEe)) { failure = "manifest EE certificate revoked by the CA's CRL: publication point fails"; return null; }
+            if (mftEe.CrlUri is { } mftCrldp && mftCrldp != crlUri) { failure = $"manifest EE CRLDP {mftCrldp} is not the CRL on the manifest {crlUri}"; return null; }
 
             // 3. every listed file present and hash-matching (RFC 9286 §6.4/6.5); read them now
             var files = new List<(ManifestEntry Entry, string Uri, byte[] Bytes)>(mft.Entries.Length);
@@ -336,26 +414,30 @@ public static class Validator
             {
                 if (entry.FileType == RpkiObjectType.Crl) continue;
                 string uri = ppBase + entry.FileName;
-                var bytes = Read(uri, out readError);
-                if (bytes is null) { Fail(ca, mftUri, $"{entry.FileName} listed on the manifest but {readError}: publication point fails (RFC 9286 §6.4)"); return; }
-                if (!entry.Matches(bytes)) { Fail(ca, mftUri, $"manifest hash does not match {entry.FileName}: publication point fails (RFC 9286 §6.5)"); return; }
+                var bytes = Read(root, uri, out readError);
+                if (bytes is null) { failure = $"{entry.FileName} listed on the manifest but {readError}: publication point fails (RFC 9286 §6.4)"; return null; }
+                if (!entry.Matches(bytes)) { failure = $"manifest hash does not match {entry.FileName}: publication point fails (RFC 9286 §6.5)"; return null; }
                 files.Add((entry, uri, bytes));
             }
+            return new LoadedPoint(mft, crl, crlUri, ppBase, files, mftBytes);
+        }
 
-            // the publication point is good
+        private void UsePublicationPoint(CaContext ca, LoadedPoint point, string root)
+        {
+            var (mft, crl, crlUri) = (point.Manifest, point.Crl, point.CrlUri);
             Interlocked.Increment(ref ca.Ta.CaCount);
             ca.Ta.Count(RpkiObjectType.Manifest);
             ca.Ta.Count(RpkiObjectType.Crl);
-            Expires(mft.NextUpdate < mftEe.NotAfter ? mft.NextUpdate : mftEe.NotAfter);
+            Expires(mft.NextUpdate < mft.EeCertificate.NotAfter ? mft.NextUpdate : mft.EeCertificate.NotAfter);
             Expires(crl.NextUpdate);
-            Expires(cert.NotAfter);
+            Expires(ca.Cert.NotAfter);
 
-            if (options.ReportUnlistedFiles) ReportUnlisted(ca.Ta, mft, ppBase);
+            if (options.ReportUnlistedFiles) ReportUnlisted(ca.Ta, mft, point.Base, root);
 
             var vrps = new List<Vrp>();
             var keys = new List<RouterKey>();
             var aspas = new List<Aspa>();
-            foreach (var (entry, uri, bytes) in files)
+            foreach (var (entry, uri, bytes) in point.Files)
             {
                 ct.ThrowIfCancellationRequested();
                 string? reason;
@@ -371,9 +453,9 @@ public static class Validator
             }
         }
 
-        private void ReportUnlisted(TaState ta, Manifest mft, string ppBase)
+        private void ReportUnlisted(TaState ta, Manifest mft, string ppBase, string root)
         {
-            var dir = LocalPath(repoRoot, ppBase.TrimEnd('/'));
+            var dir = LocalPath(root, ppBase.TrimEnd('/'));
             if (dir is null || !Directory.Exists(dir)) return;
             try
             {

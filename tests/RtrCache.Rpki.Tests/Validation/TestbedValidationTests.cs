@@ -131,6 +131,7 @@ public class TestbedValidationTests
         ["manifest-name-dotdot"] = "file name",
         ["manifest-name-control"] = "file name",
         ["duplicate-ski-self-loop"] = "loop",
+        ["manifest-number-regression"] = "lower than the previously accepted 5",
         ["duplicate-ski-ancestor-loop"] = "loop",
     };
 
@@ -146,17 +147,15 @@ public class TestbedValidationTests
         try
         {
             broken.WriteTo(dir);
-            var result = Generated.Validate(broken);
+            // A variant with history is validated as a fetcher presents it: the new copy, and the previously
+            // accepted one to fall back on.
+            var result = variant.NeedsPreviousState
+                ? Validator.Run(Generated.Tals(broken), new TwoCopies(broken.TreeRoot, broken.PreviousState!.TreeRoot), broken.Options.Now, ValidatorOptions.Default, CancellationToken.None)
+                : Generated.Validate(broken);
             var rejection = broken.Rejection!;
             TestContext.Out.WriteLine($"expected: {rejection}\n{Generated.Describe(result)}");
             var expected = broken.Expected();
             Assert.That(result.Payload, Is.EqualTo(expected), $"got {result.Payload}, expected {expected}");
-            if (variant.NeedsPreviousState)
-            {
-                // no previous state in a one-shot run: the new manifest is valid on its own
-                Assert.That(result.FailedPublicationPoints, Is.Empty);
-                Assert.Pass("needs a previously accepted manifest (the validator keeps no state between runs yet)");
-            }
             string keyword = Keyword[name];
             if (rejection.Scope == RejectionScope.PublicationPoint)
             {
@@ -174,6 +173,66 @@ public class TestbedValidationTests
                 Assert.That(result.Rejected, Has.Length.EqualTo(1), "only the broken object is rejected");
                 Assert.That(result.FailedPublicationPoints, Is.Empty);
             }
+        }
+        finally
+        {
+            Generated.TryDelete(dir);
+        }
+    }
+}
+
+/// <summary>A fetcher's view of a repository: the current copy and the previous complete one.</summary>
+internal sealed class TwoCopies(string current, string previous) : IRepositoryProvider
+{
+    private readonly DirectoryRepository _current = new(current);
+
+    public ValueTask<IReadOnlyList<string>> TrustAnchorCandidatesAsync(RpkiTal tal, string uri, CancellationToken ct)
+        => _current.TrustAnchorCandidatesAsync(tal, uri, ct);
+
+    public ValueTask<RepositoryLocation> PublicationPointAsync(PublicationPointRequest request, CancellationToken ct)
+        => ValueTask.FromResult(new RepositoryLocation(Path.GetFullPath(current), Path.GetFullPath(previous)));
+}
+
+/// <summary>Falling back on the previous copy of a publication point when the new copy is broken.</summary>
+public class PreviousCopyFallbackTests
+{
+    [TestCase("manifest-hash-mismatch")]
+    [TestCase("file-missing")]
+    [TestCase("stale-manifest")]
+    public void BrokenNewCopyFallsBackToThePreviousCompleteCopy(string name)
+    {
+        var variant = BrokenVariants.Get(name);
+        var broken = variant.Apply(Generated.Tiny);
+        var dir = Generated.NewWorkDir("fallback-" + name);
+        try
+        {
+            broken.WriteTo(dir);
+            var good = Generated.Tiny;
+            var result = Validator.Run(Generated.Tals(broken), new TwoCopies(broken.TreeRoot, good.TreeRoot), good.Options.Now, ValidatorOptions.Default, CancellationToken.None);
+            TestContext.Out.WriteLine(Generated.Describe(result));
+            Assert.That(result.Payload, Is.EqualTo(good.Expected()), "the previous copy's payload is used");
+            Assert.That(result.FailedPublicationPoints, Is.Empty);
+            var notes = result.Rejected.Where(r => r.Uri == broken.Rejection!.Uri || r.Reason.Contains("previous copy", StringComparison.Ordinal)).ToList();
+            Assert.That(notes, Has.Count.EqualTo(1), "the fallback is reported once, on the manifest");
+            Assert.That(notes[0].Reason, Does.Contain("using the previous copy"));
+        }
+        finally
+        {
+            Generated.TryDelete(dir);
+        }
+    }
+
+    [Test]
+    public void WithoutAPreviousCopyTheBrokenPointStillFails()
+    {
+        var broken = BrokenVariants.Get("manifest-hash-mismatch").Apply(Generated.Tiny);
+        var dir = Generated.NewWorkDir("fallback-none");
+        try
+        {
+            broken.WriteTo(dir);
+            var result = Validator.Run(Generated.Tals(broken), new TwoCopies(broken.TreeRoot, broken.TreeRoot), broken.Options.Now, ValidatorOptions.Default, CancellationToken.None);
+            Assert.That(result.FailedPublicationPoints, Has.Length.EqualTo(1));
+            Assert.That(result.Payload, Is.EqualTo(broken.Expected()));
         }
         finally
         {
