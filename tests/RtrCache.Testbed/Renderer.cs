@@ -149,7 +149,7 @@ public sealed class Renderer(KeyPool pool, TestbedOptions options)
     private List<(DerObjectIdentifier, string)> CaSia(CaNode ca)
     {
         var sia = new List<(DerObjectIdentifier, string)> { (Oids.CaRepository, ca.PublicationPoint), (Oids.RpkiManifest, ca.ManifestUri) };
-        if (options.RrdpNotify) sia.Add((Oids.RpkiNotify, $"https://{options.Host}/rrdp/notification.xml"));
+        if (options.EffectiveNotifyUri is { } notify) sia.Add((Oids.RpkiNotify, notify));
         return sia;
     }
 

@@ -78,6 +78,10 @@ public sealed class Repository
     {
         if (options.Now.Offset != TimeSpan.Zero || options.Now.Millisecond != 0 || options.Now.Ticks % TimeSpan.TicksPerSecond != 0)
             throw new ArgumentException("Now must be UTC and whole seconds", nameof(options));
+        if (options.NotifyUri is { } notify && !notify.StartsWith("https://", StringComparison.Ordinal))
+            throw new ArgumentException("NotifyUri must be an https URI (RFC 8182)", nameof(options));
+        if (options.HttpsTaBaseUri is { } taBase && (!taBase.StartsWith("https://", StringComparison.Ordinal) || !taBase.EndsWith('/')))
+            throw new ArgumentException("HttpsTaBaseUri must be an https URI ending with '/'", nameof(options));
         var repo = new Repository(options, pool ?? KeyPool.OpenPool());
         new ModelBuilder(repo, options).Build();
         return repo;
@@ -329,7 +333,9 @@ public sealed class Repository
         var ta = _trustAnchors[index];
         var sb = new StringBuilder();
         sb.Append("# RtrCache testbed trust anchor ").Append(_talNames[index]).Append(", seed ").Append(Options.Seed.ToString(CultureInfo.InvariantCulture)).Append('\n');
-        if (Options.HttpsTaUri)
+        if (Options.HttpsTaBaseUri is not null)
+            sb.Append(Options.HttpsTaBaseUri).Append(ta.CertUri["rsync://".Length..].Split('/', 2)[1]).Append('\n');
+        else if (Options.HttpsTaUri)
             sb.Append("https://").Append(Options.Host).Append('/').Append(ta.CertUri["rsync://".Length..].Split('/', 2)[1]).Append('\n');
         sb.Append(ta.CertUri).Append('\n').Append('\n');
         var b64 = Convert.ToBase64String(Pool.GetKey(ta.CertTweak.KeyIndex ?? ta.KeyIndex).SubjectPublicKeyInfo);

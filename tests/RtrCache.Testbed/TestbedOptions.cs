@@ -67,6 +67,24 @@ public sealed record TestbedOptions
     /// <summary>Add an rpkiNotify (RRDP) URI to every CA certificate's SIA. Off by default: rpki-client would try RRDP.</summary>
     public bool RrdpNotify { get; init; }
 
+    /// <summary>
+    /// The https URI of the RRDP Update Notification File put into every TA and CA certificate's SIA as
+    /// id-ad-rpkiNotify (1.3.6.1.5.5.7.48.13), e.g. <c>https://127.0.0.1:PORT/rrdp/notification.xml</c> of an
+    /// in-test server (<see cref="Publishing.RrdpTestServer"/>). It wins over <see cref="RrdpNotify"/>, whose URI
+    /// names <see cref="Host"/>, which nothing on the test machine answers. Null = no such URI from this option.
+    /// </summary>
+    public string? NotifyUri { get; init; }
+
+    /// <summary>
+    /// Base of an https URI for each TA certificate, listed in the TAL before the rsync one (as the RIRs do):
+    /// <c>BASE + MODULE/ta/ta.cer</c>, e.g. <c>https://127.0.0.1:PORT/repo/ta/ta.cer</c>, so a fetcher can load
+    /// the TA certificate from an in-test HTTPS server. Must end with '/'. Wins over <see cref="HttpsTaUri"/>.
+    /// </summary>
+    public string? HttpsTaBaseUri { get; init; }
+
+    /// <summary>The rpkiNotify URI the certificates carry, or null when they carry none.</summary>
+    public string? EffectiveNotifyUri => NotifyUri ?? (RrdpNotify ? $"https://{Host}/rrdp/notification.xml" : null);
+
     /// <summary>Host bits of each CA's own IPv4 block (12 = a /20).</summary>
     public int V4BlockHostBits { get; init; } = 12;
 
@@ -136,6 +154,9 @@ public sealed record TestbedOptions
         Add("asnsPerCa", AsnsPerCa);
         Add("firstAsn", FirstAsn);
         Add("manifestLifetime", (long)ManifestLifetime.TotalSeconds);
+        // Only when set: every tree cached before these options existed keeps its key (a Global tree took 11 minutes).
+        if (NotifyUri is not null) Add("notifyUri", NotifyUri);
+        if (HttpsTaBaseUri is not null) Add("httpsTaBaseUri", HttpsTaBaseUri);
         return sb.ToString();
     }
 }
