@@ -648,6 +648,23 @@ public static class RpkiClientJson
         w.Flush();
     }
 
+    /// <summary>
+    /// Writes <paramref name="set"/> as rpki-client JSON to <paramref name="stream"/> asynchronously, in chunks of
+    /// about 64 KiB: what an HTTP response needs, where synchronous writes are not allowed and a global set (~70 MB
+    /// of JSON) must not be held in memory whole. The bytes are the same as <see cref="Write(Stream, PayloadSet, RpkiClientJsonMetadata, bool)"/>.
+    /// </summary>
+    public static async Task WriteAsync(Stream stream, PayloadSet set, RpkiClientJsonMetadata metadata, bool indented = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        var w = new Utf8JsonWriter(stream, WriterOptions(indented));
+        await using (w.ConfigureAwait(false))
+        {
+            foreach (var _ in WriteSteps(w, set, metadata))
+                await w.FlushAsync(cancellationToken).ConfigureAwait(false);
+            await w.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Convenience for small sets and tests: the JSON as a byte array.</summary>
     public static byte[] WriteToArray(PayloadSet set, RpkiClientJsonMetadata metadata, bool indented = false)
     {
@@ -658,10 +675,20 @@ public static class RpkiClientJson
 
     private static void WriteCore(Utf8JsonWriter w, PayloadSet set, RpkiClientJsonMetadata meta)
     {
+        foreach (var _ in WriteSteps(w, set, meta)) w.Flush();
+    }
+
+    /// <summary>
+    /// Writes the document, pausing (one element yielded) whenever more than <see cref="FlushThreshold"/> bytes are
+    /// pending, so that one writer body serves the synchronous and the asynchronous flush.
+    /// </summary>
+    private static IEnumerable<int> WriteSteps(Utf8JsonWriter w, PayloadSet set, RpkiClientJsonMetadata meta)
+    {
         ArgumentNullException.ThrowIfNull(set);
         ArgumentNullException.ThrowIfNull(meta);
         var ta = JsonEncodedText.Encode(meta.TrustAnchor ?? "", System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping);
         long? expires = meta.Expires?.ToUnixTimeSeconds();
+        var prefixBuffer = new byte[48];
 
         w.WriteStartObject();
         w.WriteStartObject(NMetadata);
@@ -677,13 +704,22 @@ public static class RpkiClientJson
         w.WriteEndObject();
 
         w.WriteStartArray(NRoas);
-        WriteVrps(w, set.V4, ta, expires);
-        WriteVrps(w, set.V6, ta, expires);
+        for (int i = 0; i < set.V4Count; i++)
+        {
+            WriteVrp(w, set.V4[i], ta, expires, prefixBuffer);
+            if (w.BytesPending > FlushThreshold) yield return 0;
+        }
+        for (int i = 0; i < set.V6Count; i++)
+        {
+            WriteVrp(w, set.V6[i], ta, expires, prefixBuffer);
+            if (w.BytesPending > FlushThreshold) yield return 0;
+        }
         w.WriteEndArray();
 
         w.WriteStartArray(NBgpsecKeys);
-        foreach (var key in set.RouterKeys)
+        for (int i = 0; i < set.RouterKeyCount; i++)
         {
+            var key = set.RouterKeys[i];
             w.WriteStartObject();
             w.WriteNumber(NAsn, key.Asn);
             w.WriteString(NSki, Convert.ToHexString(key.Ski.AsSpan()));
@@ -691,13 +727,14 @@ public static class RpkiClientJson
             w.WriteString(NTa, ta);
             if (expires is long e) w.WriteNumber(NExpires, e);
             w.WriteEndObject();
-            if (w.BytesPending > FlushThreshold) w.Flush();
+            if (w.BytesPending > FlushThreshold) yield return 0;
         }
         w.WriteEndArray();
 
         w.WriteStartArray(NAspas);
-        foreach (var aspa in set.Aspas)
+        for (int i = 0; i < set.AspaCount; i++)
         {
+            var aspa = set.Aspas[i];
             w.WriteStartObject();
             w.WriteNumber(NCustomerAsid, aspa.Customer);
             if (expires is long e) w.WriteNumber(NExpires, e);
@@ -705,27 +742,22 @@ public static class RpkiClientJson
             foreach (uint p in aspa.Providers) w.WriteNumberValue(p);
             w.WriteEndArray();
             w.WriteEndObject();
-            if (w.BytesPending > FlushThreshold) w.Flush();
+            if (w.BytesPending > FlushThreshold) yield return 0;
         }
         w.WriteEndArray();
         w.WriteEndObject();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per file over ~790,000 entries: skip tier-0 code
-    private static void WriteVrps(Utf8JsonWriter w, ReadOnlySpan<Vrp> vrps, JsonEncodedText ta, long? expires)
+    private static void WriteVrp(Utf8JsonWriter w, in Vrp v, JsonEncodedText ta, long? expires, byte[] prefixBuffer)
     {
-        Span<byte> prefix = stackalloc byte[48];
-        foreach (ref readonly var v in vrps)
-        {
-            int n = PrefixText.Format(prefix, v.IsIPv6, v.AddressBits, v.PrefixLength);
-            w.WriteStartObject();
-            w.WriteNumber(NAsn, v.Asn);
-            w.WriteString(NPrefix, prefix[..n]);
-            w.WriteNumber(NMaxLength, v.MaxLength);
-            w.WriteString(NTa, ta);
-            if (expires is long e) w.WriteNumber(NExpires, e);
-            w.WriteEndObject();
-            if (w.BytesPending > FlushThreshold) w.Flush();
-        }
+        int n = PrefixText.Format(prefixBuffer, v.IsIPv6, v.AddressBits, v.PrefixLength);
+        w.WriteStartObject();
+        w.WriteNumber(NAsn, v.Asn);
+        w.WriteString(NPrefix, prefixBuffer.AsSpan(0, n));
+        w.WriteNumber(NMaxLength, v.MaxLength);
+        w.WriteString(NTa, ta);
+        if (expires is long e) w.WriteNumber(NExpires, e);
+        w.WriteEndObject();
     }
 }
