@@ -80,6 +80,82 @@ public sealed class PayloadDelta
         return new PayloadDelta(a4, w4, a6, w6, ak, wk, aspa);
     }
 
+    /// <summary>
+    /// The delta that undoes this one: what was announced is withdrawn and the reverse; an ASPA change goes back
+    /// from its <see cref="AspaChange.After"/> to its <see cref="AspaChange.Before"/>. Composing a net delta with
+    /// the inverse of a newer one yields the step between two older serials, which is how the history is stored
+    /// compactly (see <see cref="PayloadSnapshot.Steps"/>).
+    /// </summary>
+    public PayloadDelta Inverse()
+    {
+        if (IsEmpty) return this;
+        var aspa = new AspaChange[AspaChanges.Count];
+        for (int i = 0; i < aspa.Length; i++)
+        {
+            var c = AspaChanges[i];
+            aspa[i] = new AspaChange(c.Customer, c.After, c.Before);
+        }
+        return new PayloadDelta([.. WithdrawnV4], [.. AnnouncedV4], [.. WithdrawnV6], [.. AnnouncedV6],
+            [.. WithdrawnRouterKeys], [.. AnnouncedRouterKeys], aspa);
+    }
+
+    /// <summary>
+    /// Null when applying this delta to some set yields exactly <paramref name="result"/>: every announcement is
+    /// in it, no withdrawal is, and every ASPA change ends in the record it holds. Otherwise the first mismatch;
+    /// used to check a history read back from disk before routers are given it.
+    /// </summary>
+    public string? CheckLeadsTo(PayloadSet result)
+    {
+        foreach (var v in AnnouncedV4) if (!result.Contains(v)) return $"announces {v}, which the set does not hold";
+        foreach (var v in AnnouncedV6) if (!result.Contains(v)) return $"announces {v}, which the set does not hold";
+        foreach (var v in WithdrawnV4) if (result.Contains(v)) return $"withdraws {v}, which the set still holds";
+        foreach (var v in WithdrawnV6) if (result.Contains(v)) return $"withdraws {v}, which the set still holds";
+        foreach (var k in AnnouncedRouterKeys) if (!result.ContainsRouterKey(k)) return $"announces router key {k}, which the set does not hold";
+        foreach (var k in WithdrawnRouterKeys) if (result.ContainsRouterKey(k)) return $"withdraws router key {k}, which the set still holds";
+        foreach (var c in AspaChanges)
+        {
+            var held = result.FindAspa(c.Customer);
+            bool matches = c.After is null ? held is null : held is not null && held.ProvidersEqual(c.After);
+            if (!matches) return $"changes the ASPA of AS{c.Customer} to {(c.After?.ToString() ?? "nothing")}, but the set holds {(held?.ToString() ?? "none")}";
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// True when the arrays hold what the constructor's contract asks (each ascending without repeats, IPv4 and
+    /// IPv6 apart, nothing both announced and withdrawn, ASPA changes by customer with distinct ends); for data
+    /// read back from disk.
+    /// </summary>
+    public string? CheckWellFormed()
+    {
+        string? e = CheckSorted(AnnouncedV4, "announced IPv4") ?? CheckSorted(WithdrawnV4, "withdrawn IPv4")
+            ?? CheckSorted(AnnouncedV6, "announced IPv6") ?? CheckSorted(WithdrawnV6, "withdrawn IPv6")
+            ?? CheckSorted(AnnouncedRouterKeys, "announced router keys") ?? CheckSorted(WithdrawnRouterKeys, "withdrawn router keys");
+        if (e is not null) return e;
+        foreach (var v in AnnouncedV4.Concat(WithdrawnV4)) if (!v.IsIPv4) return $"IPv6 VRP {v} among the IPv4 ones";
+        foreach (var v in AnnouncedV6.Concat(WithdrawnV6)) if (!v.IsIPv6) return $"IPv4 VRP {v} among the IPv6 ones";
+        if (Except(AnnouncedV4, WithdrawnV4).Count != AnnouncedV4.Count || Except(AnnouncedV6, WithdrawnV6).Count != AnnouncedV6.Count
+            || Except(AnnouncedRouterKeys, WithdrawnRouterKeys).Count != AnnouncedRouterKeys.Count)
+            return "an item is both announced and withdrawn";
+        for (int i = 0; i < AspaChanges.Count; i++)
+        {
+            var c = AspaChanges[i];
+            if (i > 0 && AspaChanges[i - 1].Customer >= c.Customer) return $"ASPA changes not ascending by customer at AS{c.Customer}";
+            if (c.Before is not null && c.Before.Customer != c.Customer || c.After is not null && c.After.Customer != c.Customer)
+                return $"ASPA change of AS{c.Customer} holds a record of another customer";
+            if (c.Before is null ? c.After is null : c.After is not null && c.Before.ProvidersEqual(c.After))
+                return $"ASPA change of AS{c.Customer} changes nothing";
+        }
+        return null;
+    }
+
+    private static string? CheckSorted<T>(IReadOnlyList<T> items, string what) where T : IComparable<T>
+    {
+        for (int i = 1; i < items.Count; i++)
+            if (items[i - 1].CompareTo(items[i]) >= 0) return $"{what} not strictly ascending at {items[i]}";
+        return null;
+    }
+
     private static void MergeDiff<T>(ReadOnlySpan<T> from, ReadOnlySpan<T> to, out T[] announced, out T[] withdrawn)
         where T : IComparable<T>
     {

@@ -70,6 +70,36 @@ public sealed class PayloadSet : IEquatable<PayloadSet>
 
     public bool Contains(Vrp vrp) => (vrp.IsIPv4 ? _v4 : _v6).AsSpan().BinarySearch(vrp) >= 0;
 
+    public bool ContainsRouterKey(RouterKey key) => _routerKeys.AsSpan().BinarySearch(key) >= 0;
+
+    /// <summary>
+    /// Wraps arrays that should already be in canonical form (each kind strictly ascending, IPv4 and IPv6 apart,
+    /// one ASPA per customer), checking that in one linear pass instead of sorting again: loading a persisted
+    /// global set this way costs a scan, not an n·log n sort. The arrays are taken over, not copied.
+    /// </summary>
+    public static bool TryCreateSorted(Vrp[] v4, Vrp[] v6, RouterKey[] routerKeys, Aspa[] aspas,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out PayloadSet? set,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
+    {
+        set = null;
+        error = CheckAscending(v4, "IPv4 VRPs") ?? CheckAscending(v6, "IPv6 VRPs")
+            ?? CheckAscending(routerKeys, "router keys") ?? CheckAscending(aspas, "ASPAs");
+        if (error is not null) return false;
+        foreach (var v in v4)
+            if (!v.IsIPv4) { error = $"IPv6 VRP {v} among the IPv4 ones"; return false; }
+        foreach (var v in v6)
+            if (!v.IsIPv6) { error = $"IPv4 VRP {v} among the IPv6 ones"; return false; }
+        set = new PayloadSet(v4, v6, routerKeys, aspas);
+        return true;
+    }
+
+    private static string? CheckAscending<T>(T[] items, string what) where T : IComparable<T>
+    {
+        for (int i = 1; i < items.Length; i++)
+            if (items[i - 1].CompareTo(items[i]) >= 0) return $"{what} not strictly ascending at {items[i]}";
+        return null;
+    }
+
     public static PayloadSet Create(IEnumerable<Vrp> vrps, IEnumerable<RouterKey>? routerKeys = null, IEnumerable<Aspa>? aspas = null)
     {
         var b = new PayloadSetBuilder();

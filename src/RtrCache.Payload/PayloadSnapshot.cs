@@ -44,6 +44,23 @@ public sealed class PayloadSnapshot
         return null;
     }
 
+    /// <summary>
+    /// The history as single steps, newest first: entry i goes from <c>History[i].From</c> to the next newer
+    /// retained serial (<c>History[i-1].From</c>, or <see cref="Serial"/> for i = 0). Net deltas repeat every
+    /// older change once per newer serial, so 24 of them hold about twelve times what the 24 steps hold; the steps
+    /// are what gets persisted, and <see cref="DiffEngine.TryRestore"/> composes the net deltas again.
+    /// </summary>
+    public IReadOnlyList<SerialDelta> Steps()
+    {
+        var steps = new SerialDelta[_history.Length];
+        for (int i = 0; i < _history.Length; i++)
+        {
+            var delta = i == 0 ? _history[0].Delta : PayloadDelta.Compose(_history[i].Delta, _history[i - 1].Delta.Inverse());
+            steps[i] = new SerialDelta(_history[i].From, delta);
+        }
+        return steps;
+    }
+
     public override string ToString() => $"serial {Serial}: {Payload}, {_history.Length} deltas retained";
 }
 
@@ -68,6 +85,50 @@ public sealed class DiffEngine
 
     /// <summary>The first snapshot of a session: no history.</summary>
     public PayloadSnapshot Start(PayloadSet payload, Serial serial, DateTimeOffset now) => new(serial, payload, [], now);
+
+    /// <summary>
+    /// Rebuilds a snapshot from persisted parts: the serial, the payload set and the single steps of its history
+    /// (newest first, as <see cref="PayloadSnapshot.Steps"/> gives them). The net deltas are composed again and
+    /// checked before any router could be given them: serials must run back in RFC 1982 order, every delta must
+    /// be well-formed and lead to <paramref name="payload"/>. Steps beyond <see cref="HistorySize"/> (a smaller
+    /// <c>--history</c> than when they were saved) are dropped, oldest first.
+    /// </summary>
+    public bool TryRestore(Serial serial, PayloadSet payload, IReadOnlyList<SerialDelta> steps, DateTimeOffset createdAt,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out PayloadSnapshot? snapshot,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        ArgumentNullException.ThrowIfNull(steps);
+        snapshot = null;
+        int keep = Math.Min(HistorySize, steps.Count);
+        var history = new SerialDelta[keep];
+        var newer = serial;
+        for (int i = 0; i < keep; i++)
+        {
+            var step = steps[i];
+            if (step.From.DistanceTo(newer) is not > 0 || step.From.DistanceTo(serial) is not > 0)
+            {
+                error = $"history entry {i} starts at serial {step.From}, which is not before serial {newer}";
+                return false;
+            }
+            if (step.Delta.CheckWellFormed() is { } malformed)
+            {
+                error = $"history step from serial {step.From}: {malformed}";
+                return false;
+            }
+            var net = i == 0 ? step.Delta : PayloadDelta.Compose(step.Delta, history[i - 1].Delta);
+            if (net.CheckLeadsTo(payload) is { } mismatch)
+            {
+                error = $"net delta from serial {step.From} to {serial} {mismatch}";
+                return false;
+            }
+            history[i] = new SerialDelta(step.From, net);
+            newer = step.From;
+        }
+        snapshot = new PayloadSnapshot(serial, payload, history, createdAt);
+        error = null;
+        return true;
+    }
 
     /// <summary>
     /// The snapshot after <paramref name="current"/> holding <paramref name="next"/>, or <paramref name="current"/>

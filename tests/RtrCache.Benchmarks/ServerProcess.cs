@@ -33,10 +33,13 @@ public sealed class ServerProcess : IDisposable
     {
         int rtr = FreePort(), http = FreePort();
         string dll = Path.Combine(AppContext.BaseDirectory, "rtrcache.dll");
+        // Every start is a cold start (as before persistence existed), so runs stay comparable.
+        string state = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(json))!, "rtrcache-state");
+        if (Directory.Exists(state)) Directory.Delete(state, recursive: true);
         var psi = new ProcessStartInfo("dotnet")
         {
             ArgumentList = { dll, "serve", "--json", json, "--rtr-listen", $"127.0.0.1:{rtr}", "--http-listen", $"127.0.0.1:{http}",
-                "--notify-interval", "0", "--reload-interval", "1" },
+                "--notify-interval", "0", "--reload-interval", "1", "--cache-dir", state },
         };
         return Start("rtrcache", psi, rtr);
     }

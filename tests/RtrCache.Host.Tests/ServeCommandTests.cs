@@ -64,7 +64,10 @@ public sealed class ServeCommandTests
     }
 
     [TestCase(new[] { "--json", "deploy/sample/rpki.json", "--tal-dir", "/tmp" }, "cannot be combined")]
-    [TestCase(new[] { "--tal-dir", "/tmp" }, "--tal-dir needs --repo")]
+    [TestCase(new[] { "--tal-dir", "/tmp", "--cache-dir", "/proc/rtrcache-cannot-write" }, "--cache-dir /proc/rtrcache-cannot-write: not writable")]
+    [TestCase(new[] { "--tal-dir", "/tmp", "--cache-dir", "/tmp", "--extra-ca", "/nonexistent-ca.pem" }, "--extra-ca /nonexistent-ca.pem: file not found")]
+    [TestCase(new[] { "--tal-dir", "/tmp", "--cache-dir", "/tmp", "--fetch-timeout", "0" }, "--fetch-timeout 0")]
+    [TestCase(new[] { "--tal-dir", "/tmp", "--cache-dir", "/tmp", "--rrdp-fallback-time", "-1" }, "--rrdp-fallback-time -1")]
     [TestCase(new[] { "--repo", "/tmp" }, "--repo needs --tal-dir")]
     [TestCase(new[] { "--tal-dir", "/nonexistent-tals", "--repo", "/tmp" }, "--tal-dir /nonexistent-tals: no such directory")]
     [TestCase(new[] { "--tal-dir", "/tmp", "--repo", "/tmp", "--refresh-interval", "0" }, "--refresh-interval 0")]
@@ -76,10 +79,14 @@ public sealed class ServeCommandTests
     }
 
     [Test]
-    public async Task Missing_json_is_refused()
+    public async Task Without_a_source_option_the_shipped_RIR_TALs_are_used()
     {
-        var (exit, error) = await RunAsync("--refresh", "60");
-        Assert.That(exit, Is.Not.EqualTo(0));
-        Assert.That(error, Does.Contain("--json"));
+        // Fetching the real RPKI is not possible here; an unwritable cache directory stops it before any network use,
+        // and the message shows which TAL directory it would have used.
+        var (exit, error) = await RunAsync("--cache-dir", "/proc/rtrcache-cannot-write");
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(error, Does.Contain("--cache-dir /proc/rtrcache-cannot-write: not writable"));
+        var tals = Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "tals"), "*.tal").Select(Path.GetFileName).Order().ToArray();
+        Assert.That(tals, Is.EqualTo(new[] { "afrinic.tal", "apnic.tal", "arin.tal", "lacnic.tal", "ripe.tal" }), "the RIR TALs are shipped next to the program");
     }
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using RtrCache.Payload;
 using RtrCache.Rtr.Protocol;
@@ -8,21 +9,64 @@ using RtrCache.Rtr.Protocol;
 namespace RtrCache.Testing;
 
 /// <summary>
-/// A small RTR router for tests and benchmarks: speaks any version over a real TCP socket, decodes with the
-/// production reader, and keeps a strict <see cref="RouterModel"/>. Every wait is bounded by a timeout.
+/// A small RTR router for tests and benchmarks: speaks any version over a real TCP socket (or any stream, such
+/// as a TLS one), decodes with the production reader, and keeps a strict <see cref="RouterModel"/>. Every wait
+/// is bounded by a timeout.
 /// </summary>
 public sealed class RtrTestClient : IAsyncDisposable
 {
-    private readonly Socket _socket;
+    private readonly Socket? _socket;
     private readonly PipeReader _reader;
-    private readonly NetworkStream _stream;
+    private readonly Stream _stream;
     private readonly List<RtrPdu> _pending = [];
 
     private RtrTestClient(Socket socket)
+        : this(new NetworkStream(socket, ownsSocket: false), socket)
+    {
+    }
+
+    private RtrTestClient(Stream stream, Socket? socket)
     {
         _socket = socket;
-        _stream = new NetworkStream(socket, ownsSocket: false);
+        _stream = stream;
         _reader = PipeReader.Create(_stream);
+    }
+
+    /// <summary>
+    /// A client over an already connected <paramref name="stream"/> (e.g. an authenticated <see cref="SslStream"/>);
+    /// the client owns and disposes it.
+    /// </summary>
+    public static RtrTestClient Over(Stream stream, byte version) => new(stream, null) { Version = version };
+
+    /// <summary>
+    /// Connects over TCP and completes a TLS handshake (RTR over TLS, RFC 8210 §9) within 10 s; the handshake
+    /// failing (e.g. the cache refuses the client certificate) throws.
+    /// </summary>
+    public static async Task<RtrTestClient> ConnectTlsAsync(IPEndPoint endpoint, byte version, SslClientAuthenticationOptions tls, CancellationToken ct = default)
+    {
+        var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(10));
+            await socket.ConnectAsync(endpoint, timeout.Token);
+            var ssl = new SslStream(new NetworkStream(socket, ownsSocket: true));
+            try
+            {
+                await ssl.AuthenticateAsClientAsync(tls, timeout.Token);
+            }
+            catch
+            {
+                await ssl.DisposeAsync();
+                throw;
+            }
+            return new RtrTestClient(ssl, null) { Version = version };
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
     }
 
     public byte Version { get; set; }
@@ -165,6 +209,6 @@ public sealed class RtrTestClient : IAsyncDisposable
     {
         await _reader.CompleteAsync();
         await _stream.DisposeAsync();
-        _socket.Dispose();
+        _socket?.Dispose();
     }
 }

@@ -19,7 +19,31 @@ public sealed record ValidatorOptions
     /// <summary>Report files present in a publication point directory but not on its manifest (as ignored).</summary>
     public bool ReportUnlistedFiles { get; init; } = true;
 
+    /// <summary>Counters a caller may watch while the run goes on (console progress); null for none.</summary>
+    public ValidationProgress? Progress { get; init; }
+
     public static ValidatorOptions Default { get; } = new();
+}
+
+/// <summary>Live counts of a run in progress, updated by the workers without locks.</summary>
+public sealed class ValidationProgress
+{
+    private int _publicationPoints;
+    private long _objects;
+
+    /// <summary>Publication points whose manifest and files were accepted so far.</summary>
+    public int PublicationPoints => Volatile.Read(ref _publicationPoints);
+
+    /// <summary>Objects read from accepted publication points so far (manifests and CRLs included).</summary>
+    public long Objects => Interlocked.Read(ref _objects);
+
+    internal void PublicationPointDone(int objects)
+    {
+        Interlocked.Increment(ref _publicationPoints);
+        Interlocked.Add(ref _objects, objects);
+    }
+
+    public override string ToString() => $"{PublicationPoints} publication points, {Objects} objects";
 }
 
 /// <summary>An object that was not used, and why.</summary>

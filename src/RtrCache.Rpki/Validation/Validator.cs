@@ -426,6 +426,7 @@ public static class Validator
         {
             var (mft, crl, crlUri) = (point.Manifest, point.Crl, point.CrlUri);
             Interlocked.Increment(ref ca.Ta.CaCount);
+            options.Progress?.PublicationPointDone(point.Files.Count + 2);
             ca.Ta.Count(RpkiObjectType.Manifest);
             ca.Ta.Count(RpkiObjectType.Crl);
             Expires(mft.NextUpdate < mft.EeCertificate.NotAfter ? mft.NextUpdate : mft.EeCertificate.NotAfter);

@@ -22,6 +22,9 @@ public sealed class RtrCacheMetrics : IRtrObserver
     public RtrCacheMetrics()
     {
         Registry = Prometheus.Metrics.NewCustomRegistry();
+        // Process and GC metrics (process_working_set_bytes = RSS, process_cpu_seconds_total,
+        // dotnet_collection_count_total, dotnet_total_memory_bytes, ...) that the default registry would have.
+        DotNetStats.Register(Registry);
         var f = Prometheus.Metrics.WithCustomRegistry(Registry);
         _vrps = f.CreateGauge("rtrcache_payload_vrps", "VRPs served, by address family.", "family");
         _aspas = f.CreateGauge("rtrcache_payload_aspas", "ASPA customer records served (v2 sessions only).");
@@ -43,9 +46,13 @@ public sealed class RtrCacheMetrics : IRtrObserver
         _reloads = f.CreateCounter("rtrcache_input_reloads_total", "Input loads, by result (loaded, unchanged, failed).", "result");
         _rejections = f.CreateCounter("rtrcache_input_rejections_total", "Input files (JSON or SLURM) rejected as a whole.", "kind");
         foreach (var v in new[] { "0", "1", "2", "none" }) _sessions.WithLabels(v).Set(0);
+        Runs = new RunMetrics(Registry);
     }
 
     public CollectorRegistry Registry { get; }
+
+    /// <summary>Fetch and validation metrics of our own validator runs.</summary>
+    public RunMetrics Runs { get; }
 
     public void PayloadPublished(PayloadSnapshot snapshot, DateTimeOffset at)
     {

@@ -71,17 +71,26 @@ public abstract class RtrCacheFixture
         });
     }
 
-    /// <summary>Writes <see cref="JsonFile"/> and starts our server on it.</summary>
+    /// <summary>
+    /// Writes <see cref="JsonFile"/> and starts our server on it. <paramref name="expectedFirstSerial"/>: the
+    /// serial it must publish first (1 on a cold start); null for a start from saved state, which publishes
+    /// nothing new while the input is unchanged.
+    /// </summary>
     protected async Task<RtrCacheServer> StartServerAsync(
         IEnumerable<PeerVrp> vrps,
         IEnumerable<PeerRouterKey>? keys = null,
         IEnumerable<PeerAspa>? aspas = null,
-        RtrCacheServerOptions? options = null)
+        RtrCacheServerOptions? options = null,
+        uint? expectedFirstSerial = 1)
     {
         RpkiClientJson.Write(JsonFile, vrps, keys, aspas);
         var server = Own(await RtrCacheServer.StartAsync(JsonFile, options, Timeout), s => s.Process);
         _servers.Add(server);
-        Assert.That(server.Serial, Is.EqualTo(1u), "our server publishes serial 1 first");
+        if (expectedFirstSerial is { } serial)
+        {
+            Assert.That(server.Serial, Is.EqualTo(serial), "our server publishes serial 1 first");
+        }
+
         return server;
     }
 

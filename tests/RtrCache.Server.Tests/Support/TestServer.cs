@@ -64,6 +64,12 @@ public sealed class TestServer : IAsyncDisposable
                 Timers = TestTimers,
                 NotifyInterval = TimeSpan.Zero,
                 ReloadInterval = TimeSpan.FromMilliseconds(250),
+                // Each server persists its state in its own directory (never the /var/lib default).
+                CacheDirectory = Path.Combine(dir, "cache"),
+                // Tests change small sets by large shares; shrink-guard tests turn the guard back on.
+                AcceptShrink = true,
+                // Rounds every 250 ms would make the default limit (500 ms) flaky on a busy machine.
+                MaxStaleness = TimeSpan.FromMinutes(1),
             };
             if (configure is not null) settings = configure(settings);
             var app = ServeHost.Build(settings, ["--Logging:LogLevel:Default=Warning"]);
