@@ -1,4 +1,5 @@
 using System.Net;
+using RtrCache.Fetch.Store;
 using RtrCache.Host.Serving;
 using RtrCache.Host.Serving.Persistence;
 using RtrCache.Payload;
@@ -137,7 +138,7 @@ public sealed class PersistenceTests : ServerTestBase
     public async Task Each_serial_replaces_the_file_whole_and_leftovers_of_an_interrupted_write_are_removed()
     {
         Directory.CreateDirectory(_cache);
-        string leftover = Path.Combine(_cache, AtomicFile.TempPrefix + StateFile.FileName + "-0123");
+        string leftover = AtomicFile.TempPathFor(Path.Combine(_cache, StateFile.FileName));
         File.WriteAllText(leftover, "half a file");
         var server = await StartServerAsync(Samples.Basic, InCache());
         Assert.That(File.Exists(leftover), Is.False);

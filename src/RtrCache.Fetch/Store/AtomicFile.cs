@@ -29,6 +29,38 @@ public static class AtomicFile
         NativeFs.FsyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
     }
 
+    /// <summary>Replaces <paramref name="path"/> with what <paramref name="write"/> streams, atomically and durably; returns the bytes written.</summary>
+    public static long Write(string path, Action<Stream> write)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        string temp = TempPathFor(path);
+        long length;
+        try
+        {
+            using (var fs = new FileStream(temp, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 0 }))
+            {
+                write(fs);
+                fs.Flush(flushToDisk: true);
+                length = fs.Length;
+            }
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+        NativeFs.FsyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        return length;
+    }
+
+    /// <summary>Deletes temporary files of <paramref name="fileName"/> in <paramref name="directory"/> that an interrupted write left behind.</summary>
+    public static void RemoveLeftovers(string directory, string fileName)
+    {
+        if (!Directory.Exists(directory)) return;
+        foreach (var f in Directory.EnumerateFiles(directory, $".{fileName}.*.tmp")) TryDelete(f);
+    }
+
     /// <summary>Moves the finished file <paramref name="source"/> over <paramref name="path"/> (same file system), durably.</summary>
     public static void Replace(string source, string path)
     {

@@ -6,6 +6,8 @@ using RtrCache.Payload;
 using RtrCache.Payload.Formats;
 using RtrCache.Rtr.Cache;
 
+using RtrCache.Fetch.Store;
+
 namespace RtrCache.Host.Serving.Persistence;
 
 /// <summary>What a restarted cache needs to continue where it stopped.</summary>

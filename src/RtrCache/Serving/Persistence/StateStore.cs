@@ -3,6 +3,8 @@ using Microsoft.Extensions.Logging;
 using RtrCache.Payload;
 using RtrCache.Rtr.Cache;
 
+using RtrCache.Fetch.Store;
+
 namespace RtrCache.Host.Serving.Persistence;
 
 /// <summary>
