@@ -193,6 +193,12 @@ internal static class RrdpXml
         {
             return parse();
         }
+        catch (XmlException e) when (e.Message.Contains("DTD is prohibited", StringComparison.Ordinal))
+        {
+            // .NET's text goes on to advise enabling DTD processing, which is the last thing an operator reading
+            // the log should do: say what was refused instead.
+            throw new RrdpException($"malformed XML: a DOCTYPE (DTD) is not allowed in RRDP files (line {e.LineNumber})", e);
+        }
         catch (XmlException e)
         {
             throw new RrdpException("malformed XML: " + e.Message, e);

@@ -29,7 +29,7 @@ public static class Validator
         options ??= ValidatorOptions.Default;
         var sw = Stopwatch.StartNew();
         var run = new RunState(repositories, now, options, ct);
-        var tas = tals.Select(t => new TaState(t.Name)).ToList();
+        var tas = tals.Select(t => new TaState(t.Name) { TalUris = t.Uris }).ToList();
         // Trust anchors may need a download each; load them side by side.
         var loads = tals.Select((tal, i) => Task.Run(() =>
         {
@@ -146,6 +146,8 @@ public static class Validator
     {
         public string Name { get; } = name;
         public string? CertificateUri;
+        /// <summary>Every URI the TAL names for the TA certificate: the copy in the TA's own publication point is not an unlisted file, whichever URI it was loaded from.</summary>
+        public IReadOnlyList<string> TalUris = [];
         public string? Error;
         public readonly PayloadSetBuilder Builder = new();
         public readonly ConcurrentDictionary<RpkiObjectType, int> Counts = new();
@@ -463,7 +465,7 @@ public static class Validator
                 foreach (var path in Directory.EnumerateFiles(dir))
                 {
                     var name = Path.GetFileName(path);
-                    if (mft.Find(name) is null && (ppBase + name) != ta.CertificateUri && !(ppBase + name).Equals(mft.EeCertificate.SignedObjectUri, StringComparison.Ordinal)
+                    if (mft.Find(name) is null && (ppBase + name) != ta.CertificateUri && !ta.TalUris.Contains(ppBase + name) && !(ppBase + name).Equals(mft.EeCertificate.SignedObjectUri, StringComparison.Ordinal)
                         && RpkiFile.TypeFromName(name) is not (RpkiObjectType.Manifest or RpkiObjectType.Unknown))
                         Reject(ta, ppBase + name, "file not listed on the manifest: ignored");
                 }

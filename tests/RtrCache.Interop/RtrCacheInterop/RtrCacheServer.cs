@@ -31,6 +31,18 @@ public sealed record RtrCacheServerOptions
     /// <summary><c>--slurm</c> files.</summary>
     public IReadOnlyList<string> SlurmFiles { get; init; } = [];
 
+    /// <summary>
+    /// <c>--cache-dir</c>, where the server persists its state; null = a new directory beside the JSON file (so
+    /// every start is a cold start). Give the directory of a stopped server to restart it from its state.
+    /// </summary>
+    public string? CacheDirectory { get; init; }
+
+    /// <summary>
+    /// <c>--accept-shrink</c>: on by default because interop tests swap small sets wholesale, which the shrink
+    /// guard (default 10%) would hold back.
+    /// </summary>
+    public bool AcceptShrink { get; init; } = true;
+
     /// <summary>Appended to the command line as is, e.g. <c>["--max-version", "1"]</c> or a second <c>--rtr-listen</c>.</summary>
     public IReadOnlyList<string> ExtraArguments { get; init; } = [];
 }
@@ -55,7 +67,8 @@ public sealed record RtrCachePublication(uint Serial, string Payload, string Del
 /// <summary>
 /// Our own cache, <c>rtrcache serve</c>, started as a real process for interop tests:
 /// <c>dotnet BASEDIR/rtrcache.dll serve --json FILE --rtr-listen ADDR:PORT --http-listen 127.0.0.1:PORT
-/// --refresh R --retry T --expire E --reload-interval 1 --notify-interval 1 [--slurm FILE…] [extra…]</c>
+/// --refresh R --retry T --expire E --reload-interval 1 --notify-interval 1 --cache-dir DIR --max-staleness 60
+/// [--accept-shrink] [--slurm FILE…] [extra…]</c>
 /// on free loopback ports. rtrcache.dll is copied into the test output by the project reference.
 /// <para>Start-up waits until <c>GET /readyz</c> answers 200 (data loaded; Kestrel binds the RTR and HTTP
 /// endpoints together, so the RTR port accepts by then). Stopping goes through <see cref="PeerProcess"/>
@@ -64,6 +77,7 @@ public sealed record RtrCachePublication(uint Serial, string Payload, string Del
 /// <list type="bullet">
 /// <item><c>… info: RtrCache.Host.Serving.PayloadPipeline[0] Serving FILE; RTR session IDs v0 A, v1 B, v2 C</c></item>
 /// <item><c>… info: … Published serial N: P IPv4 VRPs, … ASPAs (initial)</c> or <c>(+a/-w VRPs, +a/-w router keys, n ASPA changes)</c></item>
+/// <item><c>… info: … Restored serial N from DIR/rtr-state.bin: P IPv4 VRPs, …; deltas from K older serials; …</c> (start from saved state)</item>
 /// <item><c>… fail: … Rejected input FILE: roas[2]: max length 20 outside 22..32 for 198.51.100.0/22; keeping serial 1</c></item>
 /// <item><c>… fail: …</c> / <c>… crit: …</c> for errors (see <see cref="ErrorLines"/>).</item>
 /// </list>
@@ -92,6 +106,7 @@ public sealed partial class RtrCacheServer : IAsyncDisposable
     /// <summary>The HTTP port on 127.0.0.1 (health, readiness, metrics).</summary>
     public int HttpPort { get; }
 
+    /// <summary>The <c>--json</c> file; empty when started with other source arguments (<see cref="StartWithSourceAsync"/>).</summary>
     public string JsonFile { get; }
 
     public RtrCacheServerOptions Options { get; }
@@ -139,7 +154,14 @@ public sealed partial class RtrCacheServer : IAsyncDisposable
             "--expire", options.Expire.ToString(CultureInfo.InvariantCulture),
             "--reload-interval", options.ReloadInterval.ToString(CultureInfo.InvariantCulture),
             "--notify-interval", options.NotifyInterval.ToString(CultureInfo.InvariantCulture),
+            "--cache-dir", options.CacheDirectory ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(jsonFile))!, $"rtrcache-state-{Guid.NewGuid():N}"),
+            // Readiness must not flap with one-second rounds on a busy machine.
+            "--max-staleness", "60",
         };
+        if (options.AcceptShrink)
+        {
+            args.Add("--accept-shrink");
+        }
         foreach (string slurm in options.SlurmFiles)
         {
             args.AddRange(["--slurm", slurm]);
@@ -147,7 +169,60 @@ public sealed partial class RtrCacheServer : IAsyncDisposable
 
         args.AddRange(options.ExtraArguments);
 
-        var process = PeerProcess.Start("rtrcache", DotnetHost(), args, Path.GetDirectoryName(jsonFile));
+        return await LaunchAsync(args, jsonFile, Path.GetDirectoryName(jsonFile)!, port, httpPort, options, limit).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Starts the server with <paramref name="sourceArguments"/> instead of <c>--json FILE</c>, e.g. fetch mode
+    /// (<c>--tal-dir DIR --extra-ca PEM --refresh-interval 3600 --max-staleness 7200</c>): the listeners, End of
+    /// Data timers, <c>--notify-interval</c>, <c>--cache-dir</c> (<see cref="RtrCacheServerOptions.CacheDirectory"/>
+    /// or a new one in <paramref name="workingDirectory"/>), <c>--accept-shrink</c>, SLURM files and extra
+    /// arguments are added as for <see cref="StartAsync"/>; <c>--reload-interval</c> and <c>--max-staleness</c>
+    /// are not (they must suit the source's own update interval). Waits like <see cref="StartAsync"/>: /readyz
+    /// 200 and a "Published serial" or "Restored serial" line.
+    /// </summary>
+    public static async Task<RtrCacheServer> StartWithSourceAsync(
+        IReadOnlyList<string> sourceArguments, string workingDirectory, RtrCacheServerOptions? options = null, TimeSpan? timeout = null)
+    {
+        options ??= new RtrCacheServerOptions();
+        var limit = timeout ?? TimeSpan.FromSeconds(30);
+        if (!File.Exists(ServerDll))
+        {
+            throw new FileNotFoundException("rtrcache.dll is not in the test output; the project reference to src/RtrCache is missing.", ServerDll);
+        }
+
+        int port = options.Port ?? FreePort.Tcp(options.Address);
+        int httpPort = FreePort.Tcp(IPAddress.Loopback);
+        var args = new List<string> { ServerDll, "serve" };
+        args.AddRange(sourceArguments);
+        args.AddRange(
+        [
+            "--rtr-listen", $"{Addresses.Format(options.Address)}:{port}",
+            "--http-listen", $"127.0.0.1:{httpPort}",
+            "--refresh", options.Refresh.ToString(CultureInfo.InvariantCulture),
+            "--retry", options.Retry.ToString(CultureInfo.InvariantCulture),
+            "--expire", options.Expire.ToString(CultureInfo.InvariantCulture),
+            "--notify-interval", options.NotifyInterval.ToString(CultureInfo.InvariantCulture),
+            "--cache-dir", options.CacheDirectory ?? Path.Combine(Path.GetFullPath(workingDirectory), $"rtrcache-state-{Guid.NewGuid():N}"),
+        ]);
+        if (options.AcceptShrink)
+        {
+            args.Add("--accept-shrink");
+        }
+        foreach (string slurm in options.SlurmFiles)
+        {
+            args.AddRange(["--slurm", slurm]);
+        }
+
+        args.AddRange(options.ExtraArguments);
+        return await LaunchAsync(args, "", workingDirectory, port, httpPort, options, limit).ConfigureAwait(false);
+    }
+
+    /// <summary>Starts <c>dotnet</c> with <paramref name="args"/> and waits for the session IDs, /readyz 200 and the first publication (or restore).</summary>
+    private static async Task<RtrCacheServer> LaunchAsync(
+        List<string> args, string jsonFile, string workingDirectory, int port, int httpPort, RtrCacheServerOptions options, TimeSpan limit)
+    {
+        var process = PeerProcess.Start("rtrcache", DotnetHost(), args, workingDirectory);
         var server = new RtrCacheServer(process, options.Address, port, httpPort, jsonFile, options);
         try
         {
@@ -174,8 +249,9 @@ public sealed partial class RtrCacheServer : IAsyncDisposable
                 () => $"rtrcache not ready on http://127.0.0.1:{httpPort}/readyz, last answer {last}. {process.Tail()}",
                 TimeSpan.FromMilliseconds(100)).ConfigureAwait(false);
 
-            // /readyz turns 200 when the snapshot is stored; the log line follows a moment later.
-            await process.WaitForLineAsync(l => ParsePublication(l) is not null, limit).ConfigureAwait(false);
+            // /readyz turns 200 when the snapshot is stored; the log line follows a moment later. A restart from
+            // saved state logs "Restored serial" instead and publishes nothing new while the input is unchanged.
+            await process.WaitForLineAsync(l => ParsePublication(l) is not null || ParseRestored(l) is not null, limit).ConfigureAwait(false);
             return server;
         }
         catch
@@ -218,6 +294,13 @@ public sealed partial class RtrCacheServer : IAsyncDisposable
 
     public ValueTask DisposeAsync() => Process.DisposeAsync();
 
+    /// <summary>The serial of a "Restored serial N from PATH: …" line (start from saved state); null for any other line.</summary>
+    public static uint? ParseRestored(string line)
+    {
+        var m = RestoredRegex().Match(line);
+        return m.Success ? uint.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : null;
+    }
+
     /// <summary>Parses a "Published serial" log line; null for any other line.</summary>
     public static RtrCachePublication? ParsePublication(string line)
     {
@@ -259,4 +342,7 @@ public sealed partial class RtrCacheServer : IAsyncDisposable
 
     [GeneratedRegex(@"Published serial (\d+): (.*) \(([^()]*)\)$")]
     private static partial Regex PublishedRegex();
+
+    [GeneratedRegex(@"Restored serial (\d+) from ")]
+    private static partial Regex RestoredRegex();
 }
