@@ -47,6 +47,9 @@ public sealed class IncrementalTests : ServerTestBase
         Assert.That((n2.Version, n2.SessionId, n2.Serial.Value), Is.EqualTo(((byte)2, v2.Session!.Value, serial + 1)));
         var n1 = await ReadNotifyAsync(v1);
         Assert.That((n1.Version, n1.SessionId, n1.Serial.Value), Is.EqualTo(((byte)1, v1.Session!.Value, serial + 1)));
+        // Both notifies are timed from the publication: the fan-out time is on /metrics.
+        await TestServer.WaitUntilAsync(async () => await server.MetricAsync("rtrcache_rtr_notify_delay_seconds_count") == 2, "both notify delays to be observed");
+        Assert.That(await server.MetricAsync("rtrcache_rtr_notify_delay_seconds_sum"), Is.GreaterThan(0).And.LessThan(60));
 
         var r2 = await v2.SerialAsync();
         Assert.That(r2.First.Type, Is.EqualTo(PduType.CacheResponse));

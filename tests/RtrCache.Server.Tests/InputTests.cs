@@ -123,6 +123,16 @@ public sealed class InputTests : ServerTestBase
         var v1 = await server.SyncedClientAsync(1);
         Assert.That(v1.Model.ToPayloadSet(), Is.EqualTo(BasicWithSlurm.Expected(1)));
 
+        // What the rules did is visible: one VRP (198.51.100.0/24) filtered, one VRP and one ASPA customer added.
+        string metrics = await server.MetricsAsync();
+        Assert.Multiple(() =>
+        {
+            Assert.That(TestServer.Metric(metrics, "rtrcache_slurm_filtered{kind=\"vrps\"}"), Is.EqualTo(1));
+            Assert.That(TestServer.Metric(metrics, "rtrcache_slurm_added{kind=\"vrps\"}"), Is.EqualTo(1));
+            Assert.That(TestServer.Metric(metrics, "rtrcache_slurm_added{kind=\"aspas\"}"), Is.EqualTo(1));
+            Assert.That(TestServer.Metric(metrics, "rtrcache_slurm_filtered{kind=\"aspas\"}"), Is.EqualTo(0));
+        });
+
         // Input changes are filtered by the same rules.
         var next = Samples.Basic.With(roas: Samples.Basic.Roas.Append(new Roa(64499, "198.51.100.128/25", 25)));
         server.WriteJson(next);

@@ -22,9 +22,15 @@ public sealed class SnapshotStore
     /// <summary>When the current snapshot was published.</summary>
     public DateTimeOffset? PublishedAt { get; private set; }
 
+    /// <summary><see cref="System.Diagnostics.Stopwatch"/> timestamp of the current publication, for notify fan-out times.</summary>
+    public long PublishedTimestamp => Volatile.Read(ref _publishedTimestamp);
+
+    private long _publishedTimestamp;
+
     public void Publish(RtrSnapshot snapshot, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
+        Volatile.Write(ref _publishedTimestamp, System.Diagnostics.Stopwatch.GetTimestamp());
         Volatile.Write(ref _current, snapshot);
         PublishedAt = now;
         Interlocked.Exchange(ref _changed, NewSignal()).TrySetResult();

@@ -25,6 +25,9 @@ public interface IRtrObserver
     void ResponseSent(byte version, bool full, int pdus, long bytes, TimeSpan elapsed) { }
     void CacheResetSent(byte version) { }
     void SerialNotifySent(byte version) { }
+
+    /// <summary>A Serial Notify was written <paramref name="sincePublished"/> after its serial was published (the notify fan-out time, including any --notify-interval wait).</summary>
+    void SerialNotifySent(byte version, TimeSpan sincePublished) => SerialNotifySent(version);
     void ErrorReportSent(byte version, ErrorCode code) { }
     void ErrorReportReceived(byte version, ErrorCode code) { }
 }

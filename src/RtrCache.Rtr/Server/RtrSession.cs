@@ -387,7 +387,7 @@ public sealed class RtrSession
                 if (sent)
                 {
                     _lastNotifyTimestamp = _time.GetTimestamp();
-                    _observer.SerialNotifySent(version);
+                    _observer.SerialNotifySent(version, System.Diagnostics.Stopwatch.GetElapsedTime(_store.PublishedTimestamp));
                 }
             }
             await changed.WaitAsync(ct).ConfigureAwait(false);

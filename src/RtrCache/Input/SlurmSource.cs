@@ -74,7 +74,7 @@ public sealed class SlurmSource : IDisposable
     }
 
     /// <summary>The payload with the rules in force applied (unchanged when there are none).</summary>
-    public PayloadSet Apply(PayloadSet input) => _policy is null ? input : _policy.Apply(input).Set;
+    public SlurmApplyResult Apply(PayloadSet input) => _policy is null ? new SlurmApplyResult(input, 0, 0, 0, 0, 0, 0, 0) : _policy.Apply(input);
 
     public void Dispose()
     {

@@ -17,7 +17,8 @@ public sealed class RtrCacheMetrics : IRtrObserver
     private readonly Gauge _vrps, _aspas, _routerKeys, _serial, _lastUpdate, _sessions;
     private readonly Counter _pdusSent, _bytesSent, _errorsSent, _errorsReceived, _refused, _queries, _resets, _notifies, _responses;
     private readonly Counter _reloads, _rejections;
-    private readonly Histogram _responseSeconds;
+    private readonly Gauge _slurmFiltered, _slurmAdded;
+    private readonly Histogram _responseSeconds, _notifyDelay;
 
     public RtrCacheMetrics()
     {
@@ -37,6 +38,8 @@ public sealed class RtrCacheMetrics : IRtrObserver
         _responses = f.CreateCounter("rtrcache_rtr_responses_total", "Cache Responses sent, by kind (full or delta).", "version", "kind");
         _responseSeconds = f.CreateHistogram("rtrcache_rtr_response_duration_seconds", "Time to write one Cache Response to End of Data.",
             new HistogramConfiguration { LabelNames = ["kind"], Buckets = Histogram.ExponentialBuckets(0.0005, 2, 16) });
+        _notifyDelay = f.CreateHistogram("rtrcache_rtr_notify_delay_seconds", "Time from publishing a serial to writing its Serial Notify to a session; the largest per serial is the notify fan-out time.",
+            new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0001, 2, 20) });
         _errorsSent = f.CreateCounter("rtrcache_rtr_error_reports_sent_total", "Error Reports sent, by code.", "code");
         _errorsReceived = f.CreateCounter("rtrcache_rtr_error_reports_received_total", "Error Reports received from routers, by code.", "code");
         _refused = f.CreateCounter("rtrcache_rtr_connections_refused_total", "RTR connections refused, by reason.", "reason");
@@ -44,6 +47,8 @@ public sealed class RtrCacheMetrics : IRtrObserver
         _resets = f.CreateCounter("rtrcache_rtr_cache_resets_total", "Cache Reset PDUs sent.", "version");
         _notifies = f.CreateCounter("rtrcache_rtr_serial_notifies_total", "Serial Notify PDUs sent.", "version");
         _reloads = f.CreateCounter("rtrcache_input_reloads_total", "Input loads, by result (loaded, unchanged, failed).", "result");
+        _slurmFiltered = f.CreateGauge("rtrcache_slurm_filtered", "Entries of the input removed by SLURM filters in the last round, by kind.", "kind");
+        _slurmAdded = f.CreateGauge("rtrcache_slurm_added", "Entries added by SLURM assertions in the last round (aspas_extended: RPKI ASPAs whose providers an assertion extended), by kind.", "kind");
         _rejections = f.CreateCounter("rtrcache_input_rejections_total", "Input files (JSON or SLURM) rejected as a whole.", "kind");
         foreach (var v in new[] { "0", "1", "2", "none" }) _sessions.WithLabels(v).Set(0);
         Runs = new RunMetrics(Registry);
@@ -63,6 +68,18 @@ public sealed class RtrCacheMetrics : IRtrObserver
         _routerKeys.Set(set.RouterKeyCount);
         _serial.Set(snapshot.Serial.Value);
         _lastUpdate.Set(at.ToUnixTimeMilliseconds() / 1000.0);
+    }
+
+    /// <summary>What the local exceptions did to the last input: an operator who sees 0 filtered knows a filter matches nothing.</summary>
+    public void SlurmApplied(RtrCache.Payload.Slurm.SlurmApplyResult r)
+    {
+        _slurmFiltered.WithLabels("vrps").Set(r.VrpsFiltered);
+        _slurmFiltered.WithLabels("router_keys").Set(r.RouterKeysFiltered);
+        _slurmFiltered.WithLabels("aspas").Set(r.AspasFiltered);
+        _slurmAdded.WithLabels("vrps").Set(r.VrpsAdded);
+        _slurmAdded.WithLabels("router_keys").Set(r.RouterKeysAdded);
+        _slurmAdded.WithLabels("aspas").Set(r.AspasAdded);
+        _slurmAdded.WithLabels("aspas_extended").Set(r.AspasExtended);
     }
 
     public void InputLoaded(string result) => _reloads.WithLabels(result).Inc();
@@ -92,6 +109,12 @@ public sealed class RtrCacheMetrics : IRtrObserver
 
     void IRtrObserver.CacheResetSent(byte version) => _resets.WithLabels(V(version)).Inc();
     void IRtrObserver.SerialNotifySent(byte version) => _notifies.WithLabels(V(version)).Inc();
+
+    void IRtrObserver.SerialNotifySent(byte version, TimeSpan sincePublished)
+    {
+        _notifies.WithLabels(V(version)).Inc();
+        _notifyDelay.Observe(sincePublished.TotalSeconds);
+    }
     void IRtrObserver.ErrorReportSent(byte version, ErrorCode code) => _errorsSent.WithLabels(((int)code).ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
     void IRtrObserver.ErrorReportReceived(byte version, ErrorCode code) => _errorsReceived.WithLabels(((int)code).ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
 }

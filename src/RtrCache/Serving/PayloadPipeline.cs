@@ -281,7 +281,9 @@ public sealed class PayloadPipeline : BackgroundService
             return;
         }
 
-        var served = _slurm.Apply(_input);
+        var slurmResult = _slurm.Apply(_input);
+        _metrics.SlurmApplied(slurmResult);
+        var served = slurmResult.Set;
         var at = _time.GetUtcNow();
         // The first set after a cold start is never held: there is nothing to compare it with.
         if (_current is not null && HoldsBack(_current, served, at)) return;
