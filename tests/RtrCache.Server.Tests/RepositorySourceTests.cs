@@ -36,6 +36,16 @@ public sealed class RepositorySourceTests : ServerTestBase
             Assert.That(client.Model.ToPayloadSet(), Is.EqualTo(good.Expected()), "full sync = the generator's expected payload");
             uint first = client.Serial!.Value.Value;
 
+            // Our own runs know which trust anchor each entry came from: the ta filter works and names the known TAs.
+            string taName = Path.GetFileNameWithoutExtension(good.TalPaths.First());
+            var (okStatus, okBody) = await server.GetAsync($"api/v1/vrps?ta={taName}&limit=10000");
+            Assert.That(okStatus, Is.EqualTo(System.Net.HttpStatusCode.OK), okBody);
+            using (var doc = System.Text.Json.JsonDocument.Parse(okBody))
+                Assert.That(doc.RootElement.GetProperty("total").GetInt32(), Is.EqualTo(good.Expected().VrpCount));
+            var (badStatus, badBody) = await server.GetAsync("api/v1/vrps?ta=no-such-ta");
+            Assert.That(badStatus, Is.EqualTo(System.Net.HttpStatusCode.BadRequest));
+            Assert.That(badBody, Does.Contain("known: " + taName));
+
             // Swap in the broken variant by renames, so no run sees a half-copied tree.
             string next = Path.Combine(work, "repo.next"), old = Path.Combine(work, "repo.old");
             string brokenDir = Path.Combine(work, "broken");

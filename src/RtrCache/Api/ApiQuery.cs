@@ -12,10 +12,6 @@ namespace RtrCache.Host.Api;
 /// </summary>
 internal sealed class ApiQuery
 {
-    /// <summary>Why <c>ta</c> is refused rather than ignored: the payload does not say which TA a VRP came from.</summary>
-    public const string TrustAnchorUnsupported =
-        "filtering by trust anchor is not supported: the served payload set does not record which trust anchor each entry came from";
-
     private readonly IQueryCollection _query;
 
     public ApiQuery(HttpRequest request, params string[] allowed)
@@ -25,7 +21,6 @@ internal sealed class ApiQuery
         {
             if (!allowed.Contains(name, StringComparer.Ordinal))
             {
-                if (name == "ta") throw ApiException.BadParameter("ta", "ta: " + TrustAnchorUnsupported);
                 throw ApiException.BadParameter(name, allowed.Length == 0
                     ? $"unknown query parameter '{Clip(name)}': this endpoint takes none"
                     : $"unknown query parameter '{Clip(name)}'; this endpoint takes {string.Join(", ", allowed)}");

@@ -21,6 +21,7 @@ public static class ApiRegistration
     {
         services.AddSingleton<ApiServerInfo>();
         services.AddSingleton<RunStatus>();
+        services.AddSingleton<TrustAnchorPayloads>();
         services.AddSingleton<PayloadIndexCache>();
         services.AddSingleton<IStatusContributor, RtrSessionsStatusContributor>();
         services.AddSingleton<IStatusContributor, RunStatusContributor>();

@@ -10,7 +10,7 @@ namespace RtrCache.Host.Api;
 /// <c>GET /api/v1/vrps</c>, <c>/api/v1/aspas</c>, <c>/api/v1/router-keys</c> (filtered, paged lists of the served
 /// payload) and <c>GET /api/v1/validity/{asn}/{prefix}</c> (RFC 6811 route origin validation).
 /// </summary>
-internal sealed class PayloadEndpoints(SnapshotStore store, PayloadIndexCache indexes)
+internal sealed class PayloadEndpoints(SnapshotStore store, PayloadIndexCache indexes, TrustAnchorPayloads trustAnchors)
 {
     /// <summary>Page size when <c>limit</c> is not given.</summary>
     public const int DefaultLimit = 1000;
@@ -26,8 +26,9 @@ internal sealed class PayloadEndpoints(SnapshotStore store, PayloadIndexCache in
     /// </summary>
     public Task VrpsAsync(HttpContext context)
     {
-        var q = new ApiQuery(context.Request, "asn", "prefix", "match", "limit", "offset");
+        var q = new ApiQuery(context.Request, "asn", "prefix", "match", "ta", "limit", "offset");
         uint? asn = q.Asn("asn");
+        var ta = q.Get("ta") is { } taName ? trustAnchors.Get(taName) : null;
         IpPrefix? prefix = q.Prefix("prefix");
         string? matchText = q.Get("match");
         string match = q.Choice("match", "exact", "exact", "covering", "covered");
@@ -53,19 +54,26 @@ internal sealed class PayloadEndpoints(SnapshotStore store, PayloadIndexCache in
                 _ => VrpSearch.Exact(set, p),
             };
         }
-        else
+        else if (ta is null)
         {
             // No filter: the page is a slice by position, and the total is known without counting.
             return SendPage(context, snapshot, "vrps", VrpSlice(set, offset, limit), set.VrpCount, offset, limit, ApiJson.WriteVrp);
         }
+        else
+        {
+            source = set.Vrps;
+        }
+        // A served VRP is from the TA when that TA's own output holds it (VRPs only SLURM added are from none).
+        if (ta is not null) source = source.Where(ta.Contains);
         return SendPage(context, snapshot, "vrps", source, limit, offset, ApiJson.WriteVrp);
     }
 
     /// <summary><c>asn</c>: the customer AS; <c>provider</c>: ASPAs that list this provider; paging as for VRPs.</summary>
     public Task AspasAsync(HttpContext context)
     {
-        var q = new ApiQuery(context.Request, "asn", "provider", "limit", "offset");
+        var q = new ApiQuery(context.Request, "asn", "provider", "ta", "limit", "offset");
         uint? customer = q.Asn("asn");
+        var ta = q.Get("ta") is { } taName ? trustAnchors.Get(taName) : null;
         uint? provider = q.Asn("provider");
         var (limit, offset) = Paging(q);
         var snapshot = ApiPayload.Current(store);
@@ -74,14 +82,16 @@ internal sealed class PayloadEndpoints(SnapshotStore store, PayloadIndexCache in
             ? (set.FindAspa(c) is { } found ? [found] : [])
             : set.Aspas.ToArray();
         if (provider is uint p) source = source.Where(a => a.Providers.AsSpan().BinarySearch(p) >= 0);
+        if (ta is not null) source = source.Where(a => ta.FindAspa(a.Customer) is not null);
         return SendPage(context, snapshot, "aspas", source, limit, offset, ApiJson.WriteAspa);
     }
 
     /// <summary><c>asn</c>: the router's AS; <c>ski</c>: 40 hex digits; paging as for VRPs.</summary>
     public Task RouterKeysAsync(HttpContext context)
     {
-        var q = new ApiQuery(context.Request, "asn", "ski", "limit", "offset");
+        var q = new ApiQuery(context.Request, "asn", "ski", "ta", "limit", "offset");
         uint? asn = q.Asn("asn");
+        var ta = q.Get("ta") is { } taName ? trustAnchors.Get(taName) : null;
         byte[]? ski = null;
         if (q.Get("ski") is { } skiText)
         {
@@ -99,6 +109,7 @@ internal sealed class PayloadEndpoints(SnapshotStore store, PayloadIndexCache in
         IEnumerable<RouterKey> source = snapshot.Payload.Payload.RouterKeys.ToArray();
         if (asn is uint a) source = source.Where(k => k.Asn == a);
         if (ski is not null) source = source.Where(k => k.Ski.AsSpan().SequenceEqual(ski));
+        if (ta is not null) source = source.Where(ta.ContainsRouterKey);
         return SendPage(context, snapshot, "router_keys", source, limit, offset, ApiJson.WriteRouterKey);
     }
 

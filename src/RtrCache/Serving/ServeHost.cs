@@ -83,10 +83,15 @@ public static class ServeHost
             if (source is RepositorySource repository)
             {
                 var status = sp.GetRequiredService<RunStatus>();
+                var attribution = sp.GetRequiredService<TrustAnchorPayloads>();
                 repository.RunStarted += status.RunStarted;
                 repository.RunFinished += run =>
                 {
-                    if (run.Result is { } result) metrics.Runs.RunCompleted(result, run.Fetch, run.FinishedAt);
+                    if (run.Result is { } result)
+                    {
+                        metrics.Runs.RunCompleted(result, run.Fetch, run.FinishedAt);
+                        attribution.Update(result.TrustAnchors.Where(t => t.Error is null).Select(t => (t.Name, t.Payload)));
+                    }
                     else metrics.Runs.RunFailed();
                     status.RunFinished(RunReports.From(run));
                 };
