@@ -1,37 +1,42 @@
 using System.Security.Cryptography;
-using Microsoft.AspNetCore.Http;
 using RtrCache.Fetch.Http;
 using RtrCache.Fetch.Tests.Support;
+using RtrCache.Testbed.Publishing;
 
 namespace RtrCache.Fetch.Tests;
 
-/// <summary>The HTTPS downloader against a real Kestrel server on loopback with a test CA.</summary>
+/// <summary>
+/// The HTTPS downloader against the shared test server (<see cref="RrdpTestServer"/>: Kestrel on loopback, its own
+/// test CA); misbehaviour comes from its <see cref="HttpFault"/>s.
+/// </summary>
 public class HttpDownloaderTests
 {
     private TempDir _dir = null!;
-    private TestCa _ca = null!;
-    private TestHttpsServer _server = null!;
+    private RrdpTestServer _server = null!;
 
     [OneTimeSetUp]
     public async Task StartServer()
     {
         _dir = new TempDir();
-        _ca = new TestCa(_dir.Path);
-        _server = await TestHttpsServer.StartAsync(_ca);
+        _server = await RrdpTestServer.StartAsync();
     }
 
     [OneTimeTearDown]
     public async Task StopServer()
     {
         await _server.DisposeAsync();
-        _ca.Dispose();
         _dir.Dispose();
     }
+
+    /// <summary>Faults are per path and every test uses its own paths, but a fault left behind must not outlive its test.</summary>
+    [TearDown] public void ClearFaults() => _server.ClearFaults();
+
+    private Uri Url(string path) => new(_server.BaseUri + path.TrimStart('/'));
 
     private (HttpDownloader Downloader, HttpClient Client) Make(FetchOptions? options = null, bool trustTestCa = true)
     {
         options ??= new FetchOptions { RequestTimeout = TimeSpan.FromSeconds(10) };
-        var trust = trustTestCa ? ExtraTrust.LoadPemFiles([_ca.RootPemPath]) : ExtraTrust.None;
+        var trust = trustTestCa ? ExtraTrust.LoadPemFiles([_server.CaCertificatePemPath]) : ExtraTrust.None;
         var client = FetchHttpClient.Create(options, trust);
         return (new HttpDownloader(client, options), client);
     }
@@ -42,7 +47,7 @@ public class HttpDownloaderTests
         using (client)
         {
             var body = new MemoryStream();
-            var result = await downloader.DownloadAsync(_server.Uri(path), body, max, conditional, null, CancellationToken.None);
+            var result = await downloader.DownloadAsync(Url(path), body, max, conditional, null, CancellationToken.None);
             return (result, body.ToArray());
         }
     }
@@ -50,8 +55,8 @@ public class HttpDownloaderTests
     [Test]
     public async Task Downloads_with_hash_and_user_agent()
     {
-        var content = RrdpPublisher.Blob(10, 5000);
-        _server.Files["/dl/plain.xml"] = content;
+        var content = TestData.Blob(10, 5000);
+        _server.Put("/dl/plain.xml", content);
         var (result, body) = await Get("/dl/plain.xml");
         Assert.That(result.Status, Is.EqualTo(HttpDownloadStatus.Ok), result.Error);
         Assert.That(body, Is.EqualTo(content));
@@ -59,20 +64,20 @@ public class HttpDownloaderTests
         Assert.That(result.Sha256, Is.EqualTo(SHA256.HashData(content)));
         Assert.That(result.Validators.ETag, Is.Not.Null);
         var request = _server.Requests.Last(r => r.Path == "/dl/plain.xml");
-        Assert.That(request.UserAgent, Does.StartWith("RtrCache/"));
+        Assert.That(request.Header("User-Agent"), Does.StartWith("RtrCache/"));
         Assert.That(FetchHttpClient.UserAgent, Does.StartWith("RtrCache/0.1.0"));
     }
 
     [Test]
     public async Task Conditional_request_with_the_stored_ETag_gets_304()
     {
-        _server.Files["/dl/cond.xml"] = RrdpPublisher.Blob(11);
+        _server.Put("/dl/cond.xml", TestData.Blob(11));
         var (first, _) = await Get("/dl/cond.xml");
         var (second, body) = await Get("/dl/cond.xml", conditional: first.Validators);
         Assert.That(second.Status, Is.EqualTo(HttpDownloadStatus.NotModified));
         Assert.That(body, Is.Empty);
-        Assert.That(_server.Requests.Last(r => r.Path == "/dl/cond.xml").IfNoneMatch, Is.EqualTo(first.Validators.ETag));
-        _server.Files["/dl/cond.xml"] = RrdpPublisher.Blob(12);
+        Assert.That(_server.Requests.Last(r => r.Path == "/dl/cond.xml").Header("If-None-Match"), Is.EqualTo(first.Validators.ETag));
+        _server.Put("/dl/cond.xml", TestData.Blob(12));
         var (third, _) = await Get("/dl/cond.xml", conditional: first.Validators);
         Assert.That(third.Status, Is.EqualTo(HttpDownloadStatus.Ok));
     }
@@ -80,14 +85,9 @@ public class HttpDownloaderTests
     [Test]
     public async Task Conditional_request_with_the_stored_Last_Modified_gets_304()
     {
+        // No ETag and a fixed date: the only validator is the server's Last-Modified, sent back as If-Modified-Since.
         var modified = new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
-        _server.Handlers["/dl/lm.xml"] = async ctx =>
-        {
-            var since = ctx.Request.GetTypedHeaders().IfModifiedSince;
-            ctx.Response.GetTypedHeaders().LastModified = modified;
-            if (since is { } s && s >= modified) { ctx.Response.StatusCode = 304; return; }
-            await ctx.Response.Body.WriteAsync(RrdpPublisher.Blob(16));
-        };
+        _server.Put("/dl/lm.xml", TestData.Blob(16), lastModified: modified, sendETag: false);
         var (first, _) = await Get("/dl/lm.xml");
         Assert.That(first.Validators.LastModified, Is.EqualTo("Sun, 01 Mar 2026 12:00:00 GMT"));
         Assert.That(first.Validators.ETag, Is.Null);
@@ -100,7 +100,7 @@ public class HttpDownloaderTests
     public async Task Gzip_content_is_decoded_and_hashed_decoded()
     {
         var content = System.Text.Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("<publish uri=\"rsync://x/y/z\">AAAA</publish>\n", 2000)));
-        _server.Files["/dl/gz.xml"] = content;
+        _server.Put("/dl/gz.xml", content);
         _server.Gzip = true;
         try
         {
@@ -108,7 +108,7 @@ public class HttpDownloaderTests
             Assert.That(result.Status, Is.EqualTo(HttpDownloadStatus.Ok), result.Error);
             Assert.That(body, Is.EqualTo(content));
             Assert.That(result.Sha256, Is.EqualTo(SHA256.HashData(content)));
-            Assert.That(_server.Requests.Last(r => r.Path == "/dl/gz.xml").AcceptEncoding, Does.Contain("gzip"));
+            Assert.That(_server.Requests.Last(r => r.Path == "/dl/gz.xml").Header("Accept-Encoding"), Does.Contain("gzip"));
         }
         finally
         {
@@ -119,7 +119,7 @@ public class HttpDownloaderTests
     [Test]
     public async Task Gzip_bomb_stops_at_the_decoded_size_limit()
     {
-        _server.Files["/dl/bomb.xml"] = new byte[4 << 20]; // 4 MiB of zeros compresses to a few KB
+        _server.Put("/dl/bomb.xml", new byte[4 << 20]); // 4 MiB of zeros compresses to a few KB
         _server.Gzip = true;
         try
         {
@@ -136,15 +136,15 @@ public class HttpDownloaderTests
     [Test]
     public async Task Redirects_are_followed_up_to_the_limit()
     {
-        _server.Files["/dl/target.xml"] = RrdpPublisher.Blob(13);
+        _server.Put("/dl/target.xml", TestData.Blob(13));
         for (int i = 1; i <= 4; i++)
         {
             string next = i == 1 ? "/dl/target.xml" : $"/dl/r{i - 1}";
-            _server.Handlers[$"/dl/r{i}"] = ctx => { ctx.Response.StatusCode = 302; ctx.Response.Headers.Location = next; return Task.CompletedTask; };
+            _server.SetFault($"/dl/r{i}", HttpFault.Redirect(next, 302));
         }
         var (three, body) = await Get("/dl/r3");
         Assert.That(three.Status, Is.EqualTo(HttpDownloadStatus.Ok), three.Error);
-        Assert.That(body, Is.EqualTo(RrdpPublisher.Blob(13)));
+        Assert.That(body, Is.EqualTo(TestData.Blob(13)));
         var (four, _) = await Get("/dl/r4");
         Assert.That(four.Status, Is.EqualTo(HttpDownloadStatus.Failed));
         Assert.That(four.Error, Does.Contain("more than 3 redirects"));
@@ -153,7 +153,7 @@ public class HttpDownloaderTests
     [Test]
     public async Task Redirect_to_http_is_refused()
     {
-        _server.Handlers["/dl/downgrade"] = ctx => { ctx.Response.StatusCode = 301; ctx.Response.Headers.Location = $"http://127.0.0.1:{_server.Port}/dl/target.xml"; return Task.CompletedTask; };
+        _server.SetFault("/dl/downgrade", HttpFault.Redirect($"http://127.0.0.1:{_server.Port}/dl/target.xml", 301));
         var (result, _) = await Get("/dl/downgrade");
         Assert.That(result.Status, Is.EqualTo(HttpDownloadStatus.Failed));
         Assert.That(result.Error, Does.Contain("non-https"));
@@ -164,7 +164,7 @@ public class HttpDownloaderTests
     [TestCase(403)]
     public async Task Error_statuses_fail_with_the_status(int status)
     {
-        _server.Handlers[$"/dl/status{status}"] = ctx => { ctx.Response.StatusCode = status; return Task.CompletedTask; };
+        _server.SetFault($"/dl/status{status}", HttpFault.Status(status));
         var (result, _) = await Get($"/dl/status{status}");
         Assert.That(result.Status, Is.EqualTo(HttpDownloadStatus.Failed));
         Assert.That(result.Error, Does.StartWith($"HTTP {status}"));
@@ -173,20 +173,9 @@ public class HttpDownloaderTests
     [Test]
     public async Task Slow_drip_server_hits_the_request_timeout()
     {
-        _server.Handlers["/dl/drip"] = async ctx =>
-        {
-            ctx.Response.ContentLength = 100_000;
-            try
-            {
-                for (int i = 0; i < 100 && !ctx.RequestAborted.IsCancellationRequested; i++)
-                {
-                    await ctx.Response.Body.WriteAsync(new byte[1], ctx.RequestAborted);
-                    await ctx.Response.Body.FlushAsync(ctx.RequestAborted);
-                    await Task.Delay(100, ctx.RequestAborted);
-                }
-            }
-            catch (OperationCanceledException) { }
-        };
+        // 100,000 bytes announced, 10 a second: every read makes progress, only the total time limit stops it.
+        _server.Put("/dl/drip", new byte[100_000]);
+        _server.SetFault("/dl/drip", HttpFault.SlowDrip(10));
         var sw = System.Diagnostics.Stopwatch.StartNew();
         var (result, _) = await Get("/dl/drip", new FetchOptions { RequestTimeout = TimeSpan.FromSeconds(1) });
         Assert.That(result.Status, Is.EqualTo(HttpDownloadStatus.Failed));
@@ -197,7 +186,7 @@ public class HttpDownloaderTests
     [Test]
     public async Task Oversized_body_is_refused()
     {
-        _server.Files["/dl/big.xml"] = new byte[300_000];
+        _server.Put("/dl/big.xml", new byte[300_000]);
         var (result, _) = await Get("/dl/big.xml", max: 100_000);
         Assert.That(result.Status, Is.EqualTo(HttpDownloadStatus.Failed));
         Assert.That(result.Error, Does.Contain("100000 byte limit"));
@@ -206,7 +195,7 @@ public class HttpDownloaderTests
     [Test]
     public async Task Without_the_extra_CA_the_certificate_is_not_trusted()
     {
-        _server.Files["/dl/tls.xml"] = RrdpPublisher.Blob(14);
+        _server.Put("/dl/tls.xml", TestData.Blob(14));
         var (result, _) = await Get("/dl/tls.xml", trust: false);
         Assert.That(result.Status, Is.EqualTo(HttpDownloadStatus.Failed));
         Assert.That(result.Error, Does.Contain("SSL").Or.Contain("certificate").IgnoreCase);
@@ -217,9 +206,11 @@ public class HttpDownloaderTests
     [Test]
     public void Extra_CA_does_not_excuse_a_host_name_mismatch()
     {
-        Assert.That(new ExtraTrust([_ca.Root]).Validate(_ca.ServerCertificate, null, System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch), Is.False);
-        Assert.That(new ExtraTrust([_ca.Root]).Validate(_ca.ServerCertificate, null, System.Net.Security.SslPolicyErrors.RemoteCertificateChainErrors), Is.True);
-        Assert.That(ExtraTrust.None.Validate(_ca.ServerCertificate, null, System.Net.Security.SslPolicyErrors.RemoteCertificateChainErrors), Is.False);
+        // The same kind of root and server certificate the test server presents.
+        using var ca = TestTlsCertificates.Create();
+        Assert.That(new ExtraTrust([ca.CaCertificate]).Validate(ca.ServerCertificate, null, System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch), Is.False);
+        Assert.That(new ExtraTrust([ca.CaCertificate]).Validate(ca.ServerCertificate, null, System.Net.Security.SslPolicyErrors.RemoteCertificateChainErrors), Is.True);
+        Assert.That(ExtraTrust.None.Validate(ca.ServerCertificate, null, System.Net.Security.SslPolicyErrors.RemoteCertificateChainErrors), Is.False);
     }
 
     [Test]
@@ -234,10 +225,7 @@ public class HttpDownloaderTests
     [Test]
     public async Task Connection_refused_is_an_error_value()
     {
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
+        int port = RsyncDaemon.FreePort(); // bound and closed again: nothing listens there
         var (downloader, client) = Make();
         using (client)
         {

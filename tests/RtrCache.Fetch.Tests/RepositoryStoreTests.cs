@@ -4,6 +4,7 @@ using RtrCache.Fetch.Rrdp;
 using RtrCache.Fetch.Store;
 using RtrCache.Fetch.Tests.Support;
 using RtrCache.Fetch.Uris;
+using RtrCache.Testbed.Publishing;
 
 namespace RtrCache.Fetch.Tests;
 
@@ -127,8 +128,8 @@ public class RepositoryStoreTests
 
         var applier = new RrdpApplier(copy.Root, freshTree: false);
         var xml = RrdpPublisher.DeltaXml(Guid.Empty, 2, $"""
-            <publish uri="rsync://h/m/a.roa" hash="{RrdpPublisher.Hex(a)}">{Convert.ToBase64String(Encoding.ASCII.GetBytes("replaced"))}</publish>
-            <withdraw uri="rsync://h/m/ca/b.mft" hash="{RrdpPublisher.Hex(b)}"/>
+            <publish uri="rsync://h/m/a.roa" hash="{RrdpPublisher.HashHex(a)}">{Convert.ToBase64String(Encoding.ASCII.GetBytes("replaced"))}</publish>
+            <withdraw uri="rsync://h/m/ca/b.mft" hash="{RrdpPublisher.HashHex(b)}"/>
             <publish uri="rsync://h/m/new.cer">{Convert.ToBase64String(Encoding.ASCII.GetBytes("new"))}</publish>
             """);
         DeltaParser.Parse(new MemoryStream(Encoding.UTF8.GetBytes(xml)), Guid.Empty, 2, new RrdpObjectRules("h"), applier, 1_000_000);

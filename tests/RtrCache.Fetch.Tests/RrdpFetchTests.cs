@@ -2,54 +2,93 @@ using System.Text;
 using RtrCache.Fetch.Rrdp;
 using RtrCache.Fetch.Tests.Support;
 using RtrCache.Rpki.Validation;
+using RtrCache.Testbed.Publishing;
 
 namespace RtrCache.Fetch.Tests;
 
 /// <summary>
-/// The fetcher against an RRDP server on loopback (Kestrel, HTTPS with a test CA given as extra CA): snapshot,
-/// 304, delta chains, every reason to fall back to the snapshot, and every failure leaving the served data as it
-/// was and saying why.
+/// The fetcher against the shared RRDP harness on loopback (<see cref="RrdpTestServer"/>: Kestrel, HTTPS with its
+/// test CA given as extra CA; <see cref="RrdpPublisher"/> publishing a tree the test writes): snapshot, 304, delta
+/// chains, every reason to fall back to the snapshot, and every failure leaving the served data as it was and
+/// saying why.
 /// </summary>
 public class RrdpFetchTests
 {
     private const string Host = "rpki.example.net";
     private int _prefixes;
-    private TempDir _dir = null!;
-    private TestCa _ca = null!;
-    private TestHttpsServer _server = null!;
+    private RrdpTestServer _server = null!;
     private TempDir _cache = null!;
+    private TempDir _work = null!;
     private RrdpPublisher _pub = null!;
 
+    /// <summary>The repository as the test wants it published: <c>HOST/MODULE/path</c>, one file per object.</summary>
+    private string _tree = null!;
+
     [OneTimeSetUp]
-    public async Task StartServer()
-    {
-        _dir = new TempDir();
-        _ca = new TestCa(_dir.Path);
-        _server = await TestHttpsServer.StartAsync(_ca);
-    }
+    public async Task StartServer() => _server = await RrdpTestServer.StartAsync();
 
     [OneTimeTearDown]
-    public async Task StopServer()
-    {
-        await _server.DisposeAsync();
-        _ca.Dispose();
-        _dir.Dispose();
-    }
+    public async Task StopServer() => await _server.DisposeAsync();
 
     [SetUp]
     public void SetUp()
     {
         _cache = new TempDir();
-        _pub = new RrdpPublisher(_server, $"/rrdp{Interlocked.Increment(ref _prefixes)}");
+        _work = new TempDir();
+        _tree = _work.Sub("tree");
+        Directory.CreateDirectory(_tree);
+        _pub = NewPublisher("rrdp");
     }
 
-    [TearDown] public void TearDown() => _cache.Dispose();
+    [TearDown]
+    public void TearDown()
+    {
+        _server.ClearFaults();
+        _cache.Dispose();
+        _work.Dispose();
+    }
+
+    /// <summary>A publisher served under a path of its own, so no test sees another's files, faults or requests.</summary>
+    private RrdpPublisher NewPublisher(string directory)
+    {
+        var publisher = new RrdpPublisher(_work.Sub(directory), $"{_server.BaseUri}rrdp{Interlocked.Increment(ref _prefixes)}/");
+        _server.Serve(publisher);
+        return publisher;
+    }
+
+    /// <summary>Creates or replaces the object <paramref name="uri"/> in <paramref name="tree"/> (default: the test's tree) for the next <see cref="Commit"/>.</summary>
+    private void Put(string uri, byte[] content, string? tree = null)
+    {
+        string path = Path.Combine(tree ?? _tree, uri["rsync://".Length..]);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllBytes(path, content);
+    }
+
+    /// <summary>Withdraws <paramref name="uri"/> in the next <see cref="Commit"/>.</summary>
+    private void Delete(string uri) => File.Delete(Path.Combine(_tree, uri["rsync://".Length..]));
+
+    /// <summary>Makes the tree the next serial (the first: snapshot only; later: delta, snapshot, notification).</summary>
+    private RrdpPublication Commit()
+    {
+        var publication = _pub.Publish(_tree);
+        Assert.That(publication.IsUnchanged, Is.False, "a commit must change something");
+        return publication;
+    }
+
+    /// <summary>What the publisher now serves: rsync URI → content.</summary>
+    private Dictionary<string, byte[]> Objects()
+        => Directory.EnumerateFiles(_tree, "*", SearchOption.AllDirectories)
+            .ToDictionary(f => "rsync://" + Path.GetRelativePath(_tree, f).Replace('\\', '/'), File.ReadAllBytes, StringComparer.Ordinal);
+
+    private RrdpFileInfo Delta(long serial) => _pub.AllDeltas.Single(d => d.Serial == serial);
+
+    private int RequestCount(string path) => _server.RequestsFor(path).Count;
 
     private FetchOptions Options(Func<FetchOptions, FetchOptions>? edit = null)
     {
         var options = new FetchOptions
         {
-            ExtraCaFiles = [_ca.RootPemPath],
+            ExtraCaFiles = [_server.CaCertificatePemPath],
             RequestTimeout = TimeSpan.FromSeconds(5),
             RepositoryTimeout = TimeSpan.FromSeconds(10),
             RsyncEnabled = false,
@@ -60,7 +99,7 @@ public class RrdpFetchTests
     private static string U(string path, string host = Host) => $"rsync://{host}/repo/{path}";
 
     private PublicationPointRequest Request(string host = Host, string? notify = null)
-        => new($"rsync://{host}/repo/parent.cer", $"rsync://{host}/repo/ca/", $"rsync://{host}/repo/ca/ca.mft", notify ?? _pub.NotifyUri.ToString());
+        => new($"rsync://{host}/repo/parent.cer", $"rsync://{host}/repo/ca/", $"rsync://{host}/repo/ca/ca.mft", notify ?? _pub.NotificationUri);
 
     /// <summary>One run with one publication point request; returns the location and the run's report.</summary>
     private async Task<(RepositoryLocation Location, RepositoryReport Report, FetchRun Run)> RunOnce(FetchOptions? options = null, PublicationPointRequest? request = null)
@@ -86,7 +125,10 @@ public class RrdpFetchTests
 
     private void PublishBase()
     {
-        _pub.Publish(U("ca/ca.mft"), RrdpPublisher.Blob(1)).Publish(U("ca/ca.crl"), RrdpPublisher.Blob(2)).Publish(U("ca/a.roa"), RrdpPublisher.Blob(3)).Commit();
+        Put(U("ca/ca.mft"), TestData.Blob(1));
+        Put(U("ca/ca.crl"), TestData.Blob(2));
+        Put(U("ca/a.roa"), TestData.Blob(3));
+        Commit();
     }
 
     // ------------------------------------------------------------------ normal operation
@@ -96,14 +138,14 @@ public class RrdpFetchTests
     {
         PublishBase();
         var (location, report, run) = await RunOnce();
-        AssertServes(location, _pub.Objects);
+        AssertServes(location, Objects());
         Assert.That(location.Error, Is.Null);
         Assert.That(location.FallbackRoot, Is.Null);
         Assert.That(report.Outcome, Is.EqualTo(FetchOutcome.Updated));
         Assert.That(report.Transport, Is.EqualTo(FetchTransport.Rrdp));
         Assert.That(report.Action, Is.EqualTo("snapshot 1"));
         Assert.That(report.Serial, Is.EqualTo(1));
-        Assert.That(report.SessionId, Is.EqualTo(_pub.Session));
+        Assert.That(report.SessionId, Is.EqualTo(_pub.SessionId));
         Assert.That(report.LastSuccess, Is.Not.Null);
         Assert.That(report.BytesTransferred, Is.GreaterThan(0));
         Assert.That(run.Progress.Done, Is.EqualTo(1));
@@ -125,8 +167,8 @@ public class RrdpFetchTests
         Assert.That(report.Outcome, Is.EqualTo(FetchOutcome.Unchanged));
         Assert.That(report.Action, Is.EqualTo("not modified"));
         Assert.That(second.Root, Is.EqualTo(first.Root));
-        Assert.That(_server.Requests.Last(r => r.Path == _pub.NotificationPath).IfNoneMatch, Is.Not.Null);
-        Assert.That(_server.RequestCount(_pub.SnapshotPath(1)), Is.EqualTo(1));
+        Assert.That(_server.Requests.Last(r => r.Path == _pub.NotificationUrlPath).Header("If-None-Match"), Is.Not.Null);
+        Assert.That(RequestCount(_pub.Snapshot!.UrlPath), Is.EqualTo(1));
     }
 
     [Test]
@@ -135,7 +177,9 @@ public class RrdpFetchTests
         PublishBase();
         await RunOnce();
         // The notification is rewritten byte-for-byte differently (new ETag) but names the same serial.
-        _pub.WriteSnapshotAndNotification(n => n.Replace("</notification>", "<!-- regenerated --></notification>", StringComparison.Ordinal));
+        string notification = File.ReadAllText(_pub.NotificationPath);
+        Assert.That(notification, Does.Contain("</notification>"));
+        _server.Put(_pub.NotificationUrlPath, Encoding.UTF8.GetBytes(notification.Replace("</notification>", "<!-- regenerated --></notification>", StringComparison.Ordinal)));
         var (_, report, _) = await RunOnce();
         Assert.That(report.Outcome, Is.EqualTo(FetchOutcome.Unchanged));
         Assert.That(report.Action, Is.EqualTo("up to date"));
@@ -146,18 +190,24 @@ public class RrdpFetchTests
     {
         PublishBase();
         var (first, _, _) = await RunOnce();
-        var before = new Dictionary<string, byte[]>(_pub.Objects);
-        _pub.Publish(U("ca/b.roa"), RrdpPublisher.Blob(4)).Publish(U("ca/ca.mft"), RrdpPublisher.Blob(5)).Commit();
-        _pub.Withdraw(U("ca/a.roa")).Publish(U("ca/ca.crl"), RrdpPublisher.Blob(6)).Publish(U("ca/sub/c.cer"), RrdpPublisher.Blob(7)).Commit();
+        var before = Objects();
+        Put(U("ca/b.roa"), TestData.Blob(4));
+        Put(U("ca/ca.mft"), TestData.Blob(5));
+        Commit();
+        Delete(U("ca/a.roa"));
+        Put(U("ca/ca.crl"), TestData.Blob(6));
+        Put(U("ca/sub/c.cer"), TestData.Blob(7));
+        Commit();
 
         var (second, report, _) = await RunOnce();
         Assert.That(report.Outcome, Is.EqualTo(FetchOutcome.Updated), report.Error);
         Assert.That(report.Action, Is.EqualTo("deltas 2-3"));
         Assert.That(report.Serial, Is.EqualTo(3));
-        AssertServes(second, _pub.Objects);
+        AssertServes(second, Objects());
         Assert.That(second.FallbackRoot, Is.EqualTo(first.Root));
         AssertServes(new RepositoryLocation(second.FallbackRoot), before);
-        Assert.That(_server.RequestCount(_pub.SnapshotPath(3)), Is.Zero, "no snapshot needed");
+        Assert.That(_pub.Snapshot!.Serial, Is.EqualTo(3));
+        Assert.That(RequestCount(_pub.Snapshot.UrlPath), Is.Zero, "no snapshot needed");
         var state = RrdpState.TryRead(second.Root!, out _)!;
         Assert.That(state.Deltas.Select(d => d.Serial), Is.EqualTo(new long[] { 2, 3 }));
     }
@@ -171,7 +221,7 @@ public class RrdpFetchTests
         {
             var (location, report, _) = await RunOnce();
             Assert.That(report.Outcome, Is.EqualTo(FetchOutcome.Updated), report.Error);
-            AssertServes(location, _pub.Objects);
+            AssertServes(location, Objects());
         }
         finally
         {
@@ -186,10 +236,10 @@ public class RrdpFetchTests
         using var fetcher = new RepositoryFetcher(_cache.Path, Options());
         var run = fetcher.BeginRun();
         var requests = Enumerable.Range(0, 20).Select(i => Task.Run(async () =>
-            await run.PublicationPointAsync(new PublicationPointRequest($"rsync://{Host}/repo/c{i}.cer", $"rsync://{Host}/repo/ca{i}/", $"rsync://{Host}/repo/ca{i}/m.mft", _pub.NotifyUri.ToString()), CancellationToken.None))).ToArray();
+            await run.PublicationPointAsync(new PublicationPointRequest($"rsync://{Host}/repo/c{i}.cer", $"rsync://{Host}/repo/ca{i}/", $"rsync://{Host}/repo/ca{i}/m.mft", _pub.NotificationUri), CancellationToken.None))).ToArray();
         var locations = await Task.WhenAll(requests);
         Assert.That(locations.Select(l => l.Root).Distinct().Count(), Is.EqualTo(1));
-        Assert.That(_server.RequestCount(_pub.NotificationPath), Is.EqualTo(1));
+        Assert.That(RequestCount(_pub.NotificationUrlPath), Is.EqualTo(1));
         Assert.That(run.Progress.Total, Is.EqualTo(1));
         Assert.That(run.Report.Repositories, Has.Count.EqualTo(1));
         // Asked again after completion the answer is immediate.
@@ -204,13 +254,13 @@ public class RrdpFetchTests
     {
         PublishBase();
         await RunOnce();
-        _pub.Publish(U("ca/x.roa"), RrdpPublisher.Blob(8));
-        _pub.ResetSession();
+        Put(U("ca/x.roa"), TestData.Blob(8));
+        _pub.NewSession(_tree);
         var (location, report, _) = await RunOnce();
         Assert.That(report.Action, Is.EqualTo("snapshot 1"));
-        Assert.That(report.SessionId, Is.EqualTo(_pub.Session));
+        Assert.That(report.SessionId, Is.EqualTo(_pub.SessionId));
         Assert.That(report.Warnings, Has.Some.Contains("session changed"));
-        AssertServes(location, _pub.Objects);
+        AssertServes(location, Objects());
     }
 
     [Test]
@@ -218,13 +268,15 @@ public class RrdpFetchTests
     {
         PublishBase();
         await RunOnce();
-        _pub.Publish(U("ca/b.roa"), RrdpPublisher.Blob(9)).Commit();
-        _pub.Publish(U("ca/c.roa"), RrdpPublisher.Blob(10)).Commit();
+        Put(U("ca/b.roa"), TestData.Blob(9));
+        Commit();
+        Put(U("ca/c.roa"), TestData.Blob(10));
+        Commit();
         _pub.DropDelta(2);
         var (location, report, _) = await RunOnce();
         Assert.That(report.Action, Is.EqualTo("snapshot 3"));
         Assert.That(report.Warnings, Has.Some.Contains("gap"));
-        AssertServes(location, _pub.Objects);
+        AssertServes(location, Objects());
     }
 
     [Test]
@@ -232,11 +284,15 @@ public class RrdpFetchTests
     {
         PublishBase();
         await RunOnce();
-        for (int i = 0; i < 3; i++) _pub.Publish(U($"ca/n{i}.roa"), RrdpPublisher.Blob(20 + i)).Commit();
+        for (int i = 0; i < 3; i++)
+        {
+            Put(U($"ca/n{i}.roa"), TestData.Blob(20 + i));
+            Commit();
+        }
         var (location, report, _) = await RunOnce(Options(o => o with { MaxDeltas = 2 }));
         Assert.That(report.Action, Is.EqualTo("snapshot 4"));
         Assert.That(report.Warnings, Has.Some.Contains("more than 2"));
-        AssertServes(location, _pub.Objects);
+        AssertServes(location, Objects());
     }
 
     [Test]
@@ -244,13 +300,15 @@ public class RrdpFetchTests
     {
         PublishBase();
         await RunOnce();
-        _pub.Publish(U("ca/b.roa"), RrdpPublisher.Blob(11)).Commit();
-        _server.Files[_pub.DeltaPath(2)] = Encoding.UTF8.GetBytes("tampered");
+        Put(U("ca/b.roa"), TestData.Blob(11));
+        Commit();
+        // The notification lists a hash the delta's bytes do not have.
+        _pub.CorruptDeltaHash(2);
         var (location, report, _) = await RunOnce();
         Assert.That(report.Outcome, Is.EqualTo(FetchOutcome.Updated));
         Assert.That(report.Action, Is.EqualTo("snapshot 2"));
         Assert.That(report.Warnings, Has.Some.Contains("SHA-256").And.Some.Contains("taking the snapshot"));
-        AssertServes(location, _pub.Objects);
+        AssertServes(location, Objects());
     }
 
     [Test]
@@ -258,13 +316,14 @@ public class RrdpFetchTests
     {
         PublishBase();
         var (first, _, _) = await RunOnce();
-        _pub.Publish(U("ca/b.roa"), RrdpPublisher.Blob(12)).Commit();
+        Put(U("ca/b.roa"), TestData.Blob(12));
+        Commit();
         // A well-formed delta with the right file hash whose withdraw names content we do not have.
-        _pub.ReplaceDelta(2, Encoding.UTF8.GetBytes(RrdpPublisher.DeltaXml(_pub.Session, 2, $"<withdraw uri=\"{U("ca/a.roa")}\" hash=\"{new string('0', 64)}\"/>")));
+        _pub.ReplaceDelta(2, Encoding.UTF8.GetBytes(RrdpPublisher.DeltaXml(_pub.SessionId, 2, $"<withdraw uri=\"{U("ca/a.roa")}\" hash=\"{new string('0', 64)}\"/>")));
         var (location, report, _) = await RunOnce();
         Assert.That(report.Action, Is.EqualTo("snapshot 2"));
         Assert.That(report.Warnings, Has.Some.Contains("delta 2").And.Some.Contains("current object hashes to"));
-        AssertServes(location, _pub.Objects);
+        AssertServes(location, Objects());
         Assert.That(File.Exists(Validator.LocalPath(first.Root!, U("ca/a.roa"))!), Is.True, "the old generation was not touched");
     }
 
@@ -273,16 +332,18 @@ public class RrdpFetchTests
     {
         PublishBase();
         await RunOnce();
-        _pub.Publish(U("ca/b.roa"), RrdpPublisher.Blob(13)).Commit();
+        Put(U("ca/b.roa"), TestData.Blob(13));
+        Commit();
         await RunOnce(); // applies delta 2 and remembers its hash
-        _pub.Publish(U("ca/c.roa"), RrdpPublisher.Blob(14)).Commit();
+        Put(U("ca/c.roa"), TestData.Blob(14));
+        Commit();
         // The server now lists different bytes for delta 2 (RFC 9697: history was rewritten).
-        var original = Encoding.UTF8.GetString(_server.Files[_pub.DeltaPath(2)]);
+        var original = File.ReadAllText(Delta(2).FilePath);
         _pub.ReplaceDelta(2, Encoding.UTF8.GetBytes(original.Replace("\n", "\n\n", StringComparison.Ordinal)));
         var (location, report, _) = await RunOnce();
         Assert.That(report.Action, Is.EqualTo("snapshot 3"));
         Assert.That(report.Warnings, Has.Some.Contains("RFC 9697"));
-        AssertServes(location, _pub.Objects);
+        AssertServes(location, Objects());
     }
 
     // ------------------------------------------------------------------ failures
@@ -291,7 +352,8 @@ public class RrdpFetchTests
     public async Task Snapshot_hash_mismatch_on_first_fetch_fails_with_no_data()
     {
         PublishBase();
-        _server.Files[_pub.SnapshotPath(1)] = Encoding.UTF8.GetBytes(RrdpPublisher.SnapshotXml(_pub.Session, 1, ""));
+        // The notification lists a hash the snapshot's bytes do not have.
+        _pub.CorruptSnapshotHash();
         var (location, report, _) = await RunOnce();
         Assert.That(report.Outcome, Is.EqualTo(FetchOutcome.Failed));
         Assert.That(report.Error, Does.Contain("SHA-256"));
@@ -305,10 +367,11 @@ public class RrdpFetchTests
     {
         PublishBase();
         var (first, _, _) = await RunOnce();
-        var before = new Dictionary<string, byte[]>(_pub.Objects);
-        _pub.Publish(U("ca/x.roa"), RrdpPublisher.Blob(15));
-        _pub.ResetSession();
-        var full = _server.Files[_pub.SnapshotPath(1)];
+        var before = Objects();
+        Put(U("ca/x.roa"), TestData.Blob(15));
+        _pub.NewSession(_tree);
+        // Half the new snapshot, listed with its own hash: the download is fine, the XML is not.
+        var full = File.ReadAllBytes(_pub.Snapshot!.FilePath);
         _pub.ReplaceSnapshot(full[..(full.Length / 2)]);
         var (location, report, _) = await RunOnce();
         Assert.That(report.Outcome, Is.EqualTo(FetchOutcome.Stale));
@@ -324,7 +387,7 @@ public class RrdpFetchTests
     {
         PublishBase();
         var (first, _, _) = await RunOnce();
-        _server.Handlers[_pub.NotificationPath] = ctx => { ctx.Response.StatusCode = status; return Task.CompletedTask; };
+        _server.SetFault(_pub.NotificationUrlPath, HttpFault.Status(status));
         try
         {
             var (location, report, run) = await RunOnce();
@@ -336,7 +399,7 @@ public class RrdpFetchTests
         }
         finally
         {
-            _server.Handlers.TryRemove(_pub.NotificationPath, out _);
+            _server.ClearFault(_pub.NotificationUrlPath);
         }
     }
 
@@ -352,7 +415,9 @@ public class RrdpFetchTests
     [Test]
     public async Task Object_on_a_foreign_host_fails_the_snapshot_naming_the_URI()
     {
-        _pub.Publish(U("ca/ok.roa"), RrdpPublisher.Blob(16)).Publish("rsync://victim.example.org/repo/planted.roa", RrdpPublisher.Blob(17)).Commit();
+        Put(U("ca/ok.roa"), TestData.Blob(16));
+        Put("rsync://victim.example.org/repo/planted.roa", TestData.Blob(17));
+        Commit();
         var messages = new List<string>();
         var (location, report, _) = await RunOnce(Options(o => o with { Log = (_, m) => { lock (messages) messages.Add(m); } }));
         Assert.That(report.Outcome, Is.EqualTo(FetchOutcome.Failed));
@@ -365,8 +430,8 @@ public class RrdpFetchTests
     [Test]
     public async Task Oversized_snapshot_is_refused()
     {
-        for (int i = 0; i < 20; i++) _pub.Publish(U($"ca/o{i}.roa"), RrdpPublisher.Blob(i, 1000));
-        _pub.Commit();
+        for (int i = 0; i < 20; i++) Put(U($"ca/o{i}.roa"), TestData.Blob(i, 1000));
+        Commit();
         var (_, report, _) = await RunOnce(Options(o => o with { MaxRrdpFileBytes = 10_000 }));
         Assert.That(report.Outcome, Is.EqualTo(FetchOutcome.Failed));
         Assert.That(report.Error, Does.Contain("10000 byte limit"));
@@ -375,7 +440,8 @@ public class RrdpFetchTests
     [Test]
     public async Task Oversized_object_is_refused()
     {
-        _pub.Publish(U("ca/huge.cer"), new byte[5000]).Commit();
+        Put(U("ca/huge.cer"), new byte[5000]);
+        Commit();
         var (_, report, _) = await RunOnce(Options(o => o with { MaxObjectBytes = 4096 }));
         Assert.That(report.Outcome, Is.EqualTo(FetchOutcome.Failed));
         Assert.That(report.Error, Does.Contain("larger than 4096 bytes"));
@@ -385,20 +451,8 @@ public class RrdpFetchTests
     public async Task Slow_drip_snapshot_hits_the_repository_deadline()
     {
         PublishBase();
-        _server.Handlers[_pub.SnapshotPath(1)] = async ctx =>
-        {
-            ctx.Response.ContentLength = 1_000_000;
-            try
-            {
-                while (!ctx.RequestAborted.IsCancellationRequested)
-                {
-                    await ctx.Response.Body.WriteAsync(new byte[] { (byte)' ' }, ctx.RequestAborted);
-                    await ctx.Response.Body.FlushAsync(ctx.RequestAborted);
-                    await Task.Delay(50, ctx.RequestAborted);
-                }
-            }
-            catch (OperationCanceledException) { }
-        };
+        // The snapshot at 20 bytes a second: minutes for the whole file, each read still making progress.
+        _server.SetFault(_pub.Snapshot!.UrlPath, HttpFault.SlowDrip(20));
         var sw = System.Diagnostics.Stopwatch.StartNew();
         var (location, report, _) = await RunOnce(Options(o => o with { RepositoryTimeout = TimeSpan.FromSeconds(1), RequestTimeout = TimeSpan.FromSeconds(30) }));
         Assert.That(report.Outcome, Is.EqualTo(FetchOutcome.Failed));
@@ -410,11 +464,8 @@ public class RrdpFetchTests
     [Test]
     public async Task Billion_laughs_notification_fails_harmlessly()
     {
-        _server.Files[_pub.NotificationPath] = Encoding.UTF8.GetBytes("""
-            <?xml version="1.0"?>
-            <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;"><!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">]>
-            <notification xmlns="http://www.ripe.net/rpki/rrdp" version="1" session_id="&lol2;" serial="1"/>
-            """);
+        // A notification with a DOCTYPE of nested entities (10^9 "lol"s when expanded).
+        _server.SetFault(_pub.NotificationUrlPath, HttpFault.BillionLaughs);
         var (_, report, _) = await RunOnce();
         Assert.That(report.Outcome, Is.EqualTo(FetchOutcome.Failed));
         Assert.That(report.Error, Does.Contain("DTD"));
@@ -458,14 +509,15 @@ public class RrdpFetchTests
     public async Task Rsync_fallback_happens_only_when_the_RRDP_data_is_older_than_the_window()
     {
         // rsync is enabled but points at a closed port on loopback, so the fallback is visible and fails fast.
-        string authority = "127.0.0.1:" + ClosedPort();
-        _pub.Publish(U("ca/ca.mft", authority), RrdpPublisher.Blob(30)).Commit();
+        string authority = "127.0.0.1:" + RsyncDaemon.FreePort();
+        Put(U("ca/ca.mft", authority), TestData.Blob(30));
+        Commit();
         var time = new ManualTime(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
         var options = Options(o => o with { RsyncEnabled = true, Time = time, RrdpFallbackWindow = TimeSpan.FromHours(1), RsyncIoTimeout = TimeSpan.FromSeconds(5) });
         var (first, _, _) = await RunOnce(options, Request(authority));
         Assert.That(first.Root, Is.Not.Null, first.Error);
 
-        _server.Handlers[_pub.NotificationPath] = ctx => { ctx.Response.StatusCode = 503; return Task.CompletedTask; };
+        _server.SetFault(_pub.NotificationUrlPath, HttpFault.Status(503));
         try
         {
             time.Now += TimeSpan.FromMinutes(30);
@@ -488,7 +540,7 @@ public class RrdpFetchTests
         }
         finally
         {
-            _server.Handlers.TryRemove(_pub.NotificationPath, out _);
+            _server.ClearFault(_pub.NotificationUrlPath);
         }
     }
 
@@ -523,10 +575,11 @@ public class RrdpFetchTests
         File.WriteAllBytes(Path.Combine(staging, Host, "repo", "ca", "a.roa"), [1, 2, 3]);
         File.WriteAllBytes(Path.Combine(repoDir, "delta-0123.tmp"), [4, 5, 6]);
 
-        _pub.Publish(U("ca/b.roa"), RrdpPublisher.Blob(31)).Commit();
+        Put(U("ca/b.roa"), TestData.Blob(31));
+        Commit();
         var (second, report, _) = await RunOnce();
         Assert.That(report.Action, Is.EqualTo("deltas 2-2"));
-        AssertServes(second, _pub.Objects);
+        AssertServes(second, Objects());
         Assert.That(Directory.Exists(staging), Is.False);
         Assert.That(File.Exists(Path.Combine(repoDir, "delta-0123.tmp")), Is.False);
     }
@@ -540,20 +593,22 @@ public class RrdpFetchTests
         var (second, report, _) = await RunOnce();
         Assert.That(report.Action, Is.EqualTo("snapshot 1"));
         Assert.That(report.Warnings, Has.Some.Contains("RRDP state"));
-        AssertServes(second, _pub.Objects);
+        AssertServes(second, Objects());
     }
 
     [Test]
     public async Task Repositories_unused_for_longer_than_the_limit_are_pruned()
     {
         PublishBase();
-        var other = new RrdpPublisher(_server, $"/rrdp{Interlocked.Increment(ref _prefixes)}");
-        other.Publish(U("x/y.roa", "other.example.net"), RrdpPublisher.Blob(40)).Commit();
+        var other = NewPublisher("rrdp-other");
+        string otherTree = _work.Sub("tree-other");
+        Put(U("x/y.roa", "other.example.net"), TestData.Blob(40), otherTree);
+        other.Publish(otherTree);
         var time = new ManualTime(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
         using var fetcher = new RepositoryFetcher(_cache.Path, Options(o => o with { Time = time }));
         var first = fetcher.BeginRun();
         var a = await first.PublicationPointAsync(Request(), CancellationToken.None);
-        var b = await first.PublicationPointAsync(Request("other.example.net", other.NotifyUri.ToString()), CancellationToken.None);
+        var b = await first.PublicationPointAsync(Request("other.example.net", other.NotificationUri), CancellationToken.None);
         Assert.That(fetcher.PruneUnused(first, TimeSpan.FromDays(30)), Is.Empty);
 
         time.Now += TimeSpan.FromDays(10);
@@ -571,7 +626,7 @@ public class RrdpFetchTests
 
         // The pruned repository is simply fetched anew when a CA needs it again.
         var fourth = fetcher.BeginRun();
-        var again = await fourth.PublicationPointAsync(Request("other.example.net", other.NotifyUri.ToString()), CancellationToken.None);
+        var again = await fourth.PublicationPointAsync(Request("other.example.net", other.NotificationUri), CancellationToken.None);
         Assert.That(again.Root, Is.Not.Null, again.Error);
         Assert.That(fourth.Report.Repositories.Single().Action, Is.EqualTo("snapshot 1"));
     }
@@ -587,20 +642,11 @@ public class RrdpFetchTests
     public async Task Cancelling_the_run_cancels_the_fetch()
     {
         PublishBase();
-        _server.Handlers[_pub.SnapshotPath(1)] = async ctx => { try { await Task.Delay(10_000, ctx.RequestAborted); } catch (OperationCanceledException) { } };
+        _server.SetFault(_pub.Snapshot!.UrlPath, HttpFault.Hang);
         using var fetcher = new RepositoryFetcher(_cache.Path, Options());
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
         var run = fetcher.BeginRun(cts.Token);
         Assert.CatchAsync<OperationCanceledException>(async () => await run.PublicationPointAsync(Request(), CancellationToken.None));
         await run.CompletionAsync();
-    }
-
-    private static int ClosedPort()
-    {
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 }

@@ -5,6 +5,7 @@ using RtrCache.Fetch.Rsync;
 using RtrCache.Fetch.Tests.Support;
 using RtrCache.Fetch.Uris;
 using RtrCache.Rpki.Validation;
+using RtrCache.Testbed.Publishing;
 
 namespace RtrCache.Fetch.Tests;
 
@@ -18,14 +19,17 @@ public class RsyncFetchTests
     private TempDir _dir = null!;
     private TempDir _cache = null!;
     private RsyncDaemon _daemon = null!;
+    private string _module = null!;
 
     [SetUp]
     public void SetUp()
     {
-        if (!RsyncDaemon.Available) Assert.Ignore("rsync is not installed (Debian package 'rsync')");
+        if (!RsyncDaemon.IsAvailable) Assert.Ignore("rsync is not installed (Debian package 'rsync')");
         _dir = new TempDir();
         _cache = new TempDir();
-        _daemon = RsyncDaemon.Start(_dir.Path);
+        _module = _dir.Sub("module");
+        Directory.CreateDirectory(_module);
+        _daemon = RsyncDaemon.Start("repo", _module);
     }
 
     [TearDown]
@@ -42,17 +46,20 @@ public class RsyncFetchTests
         return edit is null ? o : edit(o);
     }
 
-    private string Source(string relative) => Path.Combine(_daemon.ModuleRoot, relative);
+    /// <summary><c>127.0.0.1:PORT</c>: the host part of every URI the daemon serves, and the cache's directory for it.</summary>
+    private string Authority => new Uri(_daemon.BaseUri).Authority;
+
+    private string Source(string relative) => Path.Combine(_module, relative);
 
     private void Put(string relative, int size = 200, int seed = 1)
     {
         string path = Source(relative);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        File.WriteAllBytes(path, RrdpPublisher.Blob(seed, size));
+        File.WriteAllBytes(path, TestData.Blob(seed, size));
     }
 
     private PublicationPointRequest Request(string? notify = null)
-        => new($"rsync://{_daemon.Authority}/repo/ta.cer", $"rsync://{_daemon.Authority}/repo/ca/", $"rsync://{_daemon.Authority}/repo/ca/ca.mft", notify);
+        => new($"rsync://{Authority}/repo/ta.cer", $"rsync://{Authority}/repo/ca/", $"rsync://{Authority}/repo/ca/ca.mft", notify);
 
     private async Task<(RepositoryLocation Location, FetchReport Report)> RunOnce(FetchOptions? options = null, PublicationPointRequest? request = null)
     {
@@ -64,11 +71,11 @@ public class RsyncFetchTests
         return (location, run.Report);
     }
 
-    private string Local(RepositoryLocation location, string relative) => Validator.LocalPath(location.Root!, $"rsync://{_daemon.Authority}/repo/{relative}")!;
+    private string Local(RepositoryLocation location, string relative) => Validator.LocalPath(location.Root!, $"rsync://{Authority}/repo/{relative}")!;
 
     private IEnumerable<string> Files(string root)
-        => Directory.EnumerateFiles(Path.Combine(root, _daemon.Authority), "*", SearchOption.AllDirectories)
-            .Select(f => Path.GetRelativePath(Path.Combine(root, _daemon.Authority, "repo"), f)).Order();
+        => Directory.EnumerateFiles(Path.Combine(root, Authority), "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(Path.Combine(root, Authority, "repo"), f)).Order();
 
     [Test]
     public async Task Module_is_mirrored_with_only_RPKI_files_and_no_links()
@@ -85,22 +92,22 @@ public class RsyncFetchTests
         Put("ca/huge.roa", size: 9 * 1024 * 1024, seed: 10);
         string outside = _dir.Sub("outside");
         Directory.CreateDirectory(outside);
-        File.WriteAllBytes(Path.Combine(outside, "secret.cer"), RrdpPublisher.Blob(11));
+        File.WriteAllBytes(Path.Combine(outside, "secret.cer"), TestData.Blob(11));
         File.CreateSymbolicLink(Source("ca/link.roa"), Path.Combine(outside, "secret.cer"));
         Directory.CreateSymbolicLink(Source("ca/linkdir"), outside);
 
         var (location, report) = await RunOnce();
         Assert.That(location.Error, Is.Null);
         Assert.That(Files(location.Root!), Is.EqualTo(new[] { "ca/a.roa", "ca/ca.crl", "ca/ca.mft", "ca/sub/child.cer", "other/x.asa" }));
-        Assert.That(File.ReadAllBytes(Local(location, "ca/a.roa")), Is.EqualTo(RrdpPublisher.Blob(3)));
+        Assert.That(File.ReadAllBytes(Local(location, "ca/a.roa")), Is.EqualTo(TestData.Blob(3)));
         Assert.That(Directory.EnumerateFileSystemEntries(location.Root!, "*", SearchOption.AllDirectories).Where(e => new FileInfo(e).LinkTarget is not null), Is.Empty);
         var entry = report.Repositories.Single();
         Assert.That(entry.Kind, Is.EqualTo(RepositoryKind.Rsync));
-        Assert.That(entry.Uri, Is.EqualTo($"rsync://{_daemon.Authority}/repo/"));
+        Assert.That(entry.Uri, Is.EqualTo($"rsync://{Authority}/repo/"));
         Assert.That(entry.Transport, Is.EqualTo(FetchTransport.Rsync));
         Assert.That(entry.Outcome, Is.EqualTo(FetchOutcome.Updated));
         Assert.That(entry.BytesTransferred, Is.GreaterThan(1000));
-        Assert.That(RsyncState.TryRead(location.Root!)!.ModuleUri, Is.EqualTo($"rsync://{_daemon.Authority}/repo/"));
+        Assert.That(RsyncState.TryRead(location.Root!)!.ModuleUri, Is.EqualTo($"rsync://{Authority}/repo/"));
     }
 
     [Test]
@@ -123,9 +130,9 @@ public class RsyncFetchTests
         Assert.That(changed.Root, Is.Not.EqualTo(first.Root));
         Assert.That(changed.FallbackRoot, Is.EqualTo(first.Root));
         Assert.That(Files(changed.Root!), Is.EqualTo(new[] { "ca/a.roa", "ca/ca.mft" }), "--delete: b.roa is gone");
-        Assert.That(File.ReadAllBytes(Local(changed, "ca/a.roa")), Is.EqualTo(RrdpPublisher.Blob(20)));
+        Assert.That(File.ReadAllBytes(Local(changed, "ca/a.roa")), Is.EqualTo(TestData.Blob(20)));
         Assert.That(File.Exists(Local(first, "ca/b.roa")), Is.True, "the previous generation still has it");
-        Assert.That(File.ReadAllBytes(Local(first, "ca/a.roa")), Is.EqualTo(RrdpPublisher.Blob(2)));
+        Assert.That(File.ReadAllBytes(Local(first, "ca/a.roa")), Is.EqualTo(TestData.Blob(2)));
         Assert.That(LinkCount(Local(changed, "ca/ca.mft")), Is.EqualTo(2), "unchanged files are hard-linked from the previous generation");
     }
 
@@ -134,7 +141,7 @@ public class RsyncFetchTests
     {
         Put("ca/ca.mft");
         var (first, _) = await RunOnce();
-        _daemon.Dispose();
+        _daemon.Stop();
         var (location, report) = await RunOnce();
         var entry = report.Repositories.Single();
         Assert.That(entry.Outcome, Is.EqualTo(FetchOutcome.Stale));
@@ -152,7 +159,7 @@ public class RsyncFetchTests
     [Test]
     public async Task Unknown_module_is_an_error()
     {
-        var request = new PublicationPointRequest("x", $"rsync://{_daemon.Authority}/nosuchmodule/ca/", $"rsync://{_daemon.Authority}/nosuchmodule/ca/m.mft", null);
+        var request = new PublicationPointRequest("x", $"rsync://{Authority}/nosuchmodule/ca/", $"rsync://{Authority}/nosuchmodule/ca/m.mft", null);
         var (location, report) = await RunOnce(request: request);
         Assert.That(location.Root, Is.Null);
         Assert.That(report.Repositories.Single().Error, Does.Contain("nosuchmodule"));
@@ -188,13 +195,10 @@ public class RsyncFetchTests
     public async Task RRDP_failure_without_any_RRDP_data_falls_back_to_rsync_at_once()
     {
         Put("ca/ca.mft", seed: 1);
-        var closed = new TcpListener(IPAddress.Loopback, 0);
-        closed.Start();
-        int port = ((IPEndPoint)closed.LocalEndpoint).Port;
-        closed.Stop();
+        int port = RsyncDaemon.FreePort(); // bound and closed again: nothing listens there
         var (location, report) = await RunOnce(request: Request($"https://127.0.0.1:{port}/notification.xml"));
         Assert.That(location.Error, Is.Null, "fresh rsync data is not an error");
-        Assert.That(File.ReadAllBytes(Local(location, "ca/ca.mft")), Is.EqualTo(RrdpPublisher.Blob(1)));
+        Assert.That(File.ReadAllBytes(Local(location, "ca/ca.mft")), Is.EqualTo(TestData.Blob(1)));
         var rrdp = report.Repositories.Single(r => r.Kind == RepositoryKind.Rrdp);
         Assert.That(rrdp.Outcome, Is.EqualTo(FetchOutcome.Failed));
         Assert.That(rrdp.FellBackToRsync, Is.True);

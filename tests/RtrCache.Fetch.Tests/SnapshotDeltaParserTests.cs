@@ -1,6 +1,7 @@
 using System.Text;
 using RtrCache.Fetch.Rrdp;
 using RtrCache.Fetch.Tests.Support;
+using RtrCache.Testbed.Publishing;
 
 namespace RtrCache.Fetch.Tests;
 
@@ -13,7 +14,7 @@ public class SnapshotDeltaParserTests
 
     private static string U(string path) => $"rsync://{Host}/repo/{path}";
     private static string B64(byte[] b) => Convert.ToBase64String(b);
-    private static readonly byte[] A = RrdpPublisher.Blob(1), B = RrdpPublisher.Blob(2), C = RrdpPublisher.Blob(3);
+    private static readonly byte[] A = TestData.Blob(1), B = TestData.Blob(2), C = TestData.Blob(3);
 
     private static MemorySink Snapshot(string body, long serial = 5, Guid? session = null, MemorySink? sink = null, RrdpObjectRules? rules = null)
     {
@@ -69,8 +70,8 @@ public class SnapshotDeltaParserTests
     [Test] public void Snapshot_session_mismatch() => Assert.Throws<RrdpException>(() => Snapshot("", session: Guid.NewGuid()));
     [Test] public void Snapshot_serial_mismatch() => Assert.Throws<RrdpException>(() => Snapshot("", serial: 4));
     [Test] public void Duplicate_publish_in_snapshot() => SnapshotRejected($"<publish uri=\"{U("a.roa")}\">{B64(A)}</publish><publish uri=\"{U("a.roa")}\">{B64(B)}</publish>", "duplicate");
-    [Test] public void Hash_attribute_in_snapshot() => SnapshotRejected($"<publish uri=\"{U("a.roa")}\" hash=\"{RrdpPublisher.Hex(A)}\">{B64(A)}</publish>", "unknown attribute 'hash'");
-    [Test] public void Withdraw_in_snapshot() => SnapshotRejected($"<withdraw uri=\"{U("a.roa")}\" hash=\"{RrdpPublisher.Hex(A)}\"/>", "<publish>");
+    [Test] public void Hash_attribute_in_snapshot() => SnapshotRejected($"<publish uri=\"{U("a.roa")}\" hash=\"{RrdpPublisher.HashHex(A)}\">{B64(A)}</publish>", "unknown attribute 'hash'");
+    [Test] public void Withdraw_in_snapshot() => SnapshotRejected($"<withdraw uri=\"{U("a.roa")}\" hash=\"{RrdpPublisher.HashHex(A)}\"/>", "<publish>");
     [Test] public void Publish_without_uri() => SnapshotRejected($"<publish>{B64(A)}</publish>", "'uri'");
     [Test] public void Invalid_base64() => SnapshotRejected($"<publish uri=\"{U("a.roa")}\">!!!notbase64</publish>", "malformed");
     [Test] public void Element_inside_publish() => Assert.Throws<RrdpException>(() => Snapshot($"<publish uri=\"{U("a.roa")}\">{B64(A)}<x/></publish>"));
@@ -156,8 +157,8 @@ public class SnapshotDeltaParserTests
     {
         var sink = Delta($"""
             <publish uri="{U("new.roa")}">{B64(C)}</publish>
-            <publish uri="{U("ca/b.mft")}" hash="{RrdpPublisher.Hex(B)}">{B64(A)}</publish>
-            <withdraw uri="{U("a.roa")}" hash="{RrdpPublisher.Hex(A)}"/>
+            <publish uri="{U("ca/b.mft")}" hash="{RrdpPublisher.HashHex(B)}">{B64(A)}</publish>
+            <withdraw uri="{U("a.roa")}" hash="{RrdpPublisher.HashHex(A)}"/>
             """, Base());
         Assert.That(sink.Objects.Keys, Is.EquivalentTo(new[] { U("new.roa"), U("ca/b.mft") }));
         Assert.That(sink.Objects[U("ca/b.mft")], Is.EqualTo(A));
@@ -165,22 +166,22 @@ public class SnapshotDeltaParserTests
     }
 
     [Test] public void Delta_publish_without_hash_of_existing_object() => DeltaRejected($"<publish uri=\"{U("a.roa")}\">{B64(C)}</publish>", "duplicate");
-    [Test] public void Delta_replace_with_wrong_hash() => DeltaRejected($"<publish uri=\"{U("a.roa")}\" hash=\"{RrdpPublisher.Hex(B)}\">{B64(C)}</publish>", "hash");
-    [Test] public void Delta_replace_of_missing_object() => DeltaRejected($"<publish uri=\"{U("missing.roa")}\" hash=\"{RrdpPublisher.Hex(B)}\">{B64(C)}</publish>", "not present");
+    [Test] public void Delta_replace_with_wrong_hash() => DeltaRejected($"<publish uri=\"{U("a.roa")}\" hash=\"{RrdpPublisher.HashHex(B)}\">{B64(C)}</publish>", "hash");
+    [Test] public void Delta_replace_of_missing_object() => DeltaRejected($"<publish uri=\"{U("missing.roa")}\" hash=\"{RrdpPublisher.HashHex(B)}\">{B64(C)}</publish>", "not present");
     [Test] public void Delta_withdraw_without_hash() => DeltaRejected($"<withdraw uri=\"{U("a.roa")}\"/>", "'hash'");
-    [Test] public void Delta_withdraw_with_wrong_hash() => DeltaRejected($"<withdraw uri=\"{U("a.roa")}\" hash=\"{RrdpPublisher.Hex(B)}\"/>", "hash");
-    [Test] public void Delta_withdraw_of_missing_object() => DeltaRejected($"<withdraw uri=\"{U("zzz.roa")}\" hash=\"{RrdpPublisher.Hex(B)}\"/>", "not present");
-    [Test] public void Delta_withdraw_with_content() => DeltaRejected($"<withdraw uri=\"{U("a.roa")}\" hash=\"{RrdpPublisher.Hex(A)}\">{B64(A)}</withdraw>", "must be empty");
+    [Test] public void Delta_withdraw_with_wrong_hash() => DeltaRejected($"<withdraw uri=\"{U("a.roa")}\" hash=\"{RrdpPublisher.HashHex(B)}\"/>", "hash");
+    [Test] public void Delta_withdraw_of_missing_object() => DeltaRejected($"<withdraw uri=\"{U("zzz.roa")}\" hash=\"{RrdpPublisher.HashHex(B)}\"/>", "not present");
+    [Test] public void Delta_withdraw_with_content() => DeltaRejected($"<withdraw uri=\"{U("a.roa")}\" hash=\"{RrdpPublisher.HashHex(A)}\">{B64(A)}</withdraw>", "must be empty");
     [Test] public void Delta_with_unknown_element() => DeltaRejected($"<update uri=\"{U("a.roa")}\"/>", "unexpected element");
     [Test] public void Delta_with_foreign_host() => DeltaRejected($"<publish uri=\"rsync://evil.example.org/repo/x.roa\">{B64(C)}</publish>", "rsync://evil.example.org/repo/x.roa");
     [Test] public void Empty_delta_is_invalid() => DeltaRejected("", "empty");
-    [Test] public void Delta_session_mismatch() => Assert.Throws<RrdpException>(() => Delta($"<withdraw uri=\"{U("a.roa")}\" hash=\"{RrdpPublisher.Hex(A)}\"/>", Base(), session: Guid.NewGuid()));
-    [Test] public void Delta_serial_mismatch() => Assert.Throws<RrdpException>(() => Delta($"<withdraw uri=\"{U("a.roa")}\" hash=\"{RrdpPublisher.Hex(A)}\"/>", Base(), serial: 7));
+    [Test] public void Delta_session_mismatch() => Assert.Throws<RrdpException>(() => Delta($"<withdraw uri=\"{U("a.roa")}\" hash=\"{RrdpPublisher.HashHex(A)}\"/>", Base(), session: Guid.NewGuid()));
+    [Test] public void Delta_serial_mismatch() => Assert.Throws<RrdpException>(() => Delta($"<withdraw uri=\"{U("a.roa")}\" hash=\"{RrdpPublisher.HashHex(A)}\"/>", Base(), serial: 7));
 
     [Test]
     public void Delta_root_with_unknown_attribute()
     {
-        var xml = $"<delta xmlns=\"http://www.ripe.net/rpki/rrdp\" version=\"1\" session_id=\"{Session}\" serial=\"6\" hash=\"x\"><withdraw uri=\"{U("a.roa")}\" hash=\"{RrdpPublisher.Hex(A)}\"/></delta>";
+        var xml = $"<delta xmlns=\"http://www.ripe.net/rpki/rrdp\" version=\"1\" session_id=\"{Session}\" serial=\"6\" hash=\"x\"><withdraw uri=\"{U("a.roa")}\" hash=\"{RrdpPublisher.HashHex(A)}\"/></delta>";
         Assert.Throws<RrdpException>(() => DeltaParser.Parse(new MemoryStream(Encoding.UTF8.GetBytes(xml)), Session, 6, Rules, Base(), 1_000_000));
     }
 

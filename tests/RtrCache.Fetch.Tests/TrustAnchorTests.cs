@@ -1,5 +1,6 @@
 using RtrCache.Fetch.Tests.Support;
 using RtrCache.Rpki.Objects;
+using RtrCache.Testbed.Publishing;
 
 namespace RtrCache.Fetch.Tests;
 
@@ -10,18 +11,14 @@ namespace RtrCache.Fetch.Tests;
 /// </summary>
 public class TrustAnchorTests
 {
-    private TempDir _dir = null!;
-    private TestCa _ca = null!;
-    private TestHttpsServer _server = null!;
+    private RrdpTestServer _server = null!;
     private byte[] _taCert = null!;
     private string _talKey = null!;
 
     [OneTimeSetUp]
     public async Task StartServer()
     {
-        _dir = new TempDir();
-        _ca = new TestCa(_dir.Path);
-        _server = await TestHttpsServer.StartAsync(_ca);
+        _server = await RrdpTestServer.StartAsync();
         string fixtures = FixtureDirectory();
         _taCert = File.ReadAllBytes(Path.Combine(fixtures, "ta.cer"));
         var tal = File.ReadAllLines(Path.Combine(fixtures, "ripe.tal"));
@@ -32,9 +29,9 @@ public class TrustAnchorTests
     public async Task StopServer()
     {
         await _server.DisposeAsync();
-        _ca.Dispose();
-        _dir.Dispose();
     }
+
+    private string Url(string path) => _server.BaseUri + path.TrimStart('/');
 
     private static string FixtureDirectory()
     {
@@ -55,7 +52,7 @@ public class TrustAnchorTests
 
     private FetchOptions Options(Func<FetchOptions, FetchOptions>? edit = null)
     {
-        var o = new FetchOptions { ExtraCaFiles = [_ca.RootPemPath], RequestTimeout = TimeSpan.FromSeconds(5), RepositoryTimeout = TimeSpan.FromSeconds(10) };
+        var o = new FetchOptions { ExtraCaFiles = [_server.CaCertificatePemPath], RequestTimeout = TimeSpan.FromSeconds(5), RepositoryTimeout = TimeSpan.FromSeconds(10) };
         return edit is null ? o : edit(o);
     }
 
@@ -76,8 +73,8 @@ public class TrustAnchorTests
     public async Task Https_TA_certificate_is_downloaded_then_unchanged_then_kept_when_the_server_fails()
     {
         using var cache = new TempDir();
-        _server.Files["/ta1/ripe-ncc-ta.cer"] = _taCert;
-        var tal = MakeTal("ripe", _server.Uri("/ta1/ripe-ncc-ta.cer").ToString());
+        _server.Put("/ta1/ripe-ncc-ta.cer", _taCert);
+        var tal = MakeTal("ripe", Url("/ta1/ripe-ncc-ta.cer"));
 
         var (paths, report) = await Fetch(cache.Path, Options(), tal);
         Assert.That(paths, Is.EqualTo(new[] { Path.Combine(cache.Path, "ta", "ripe", "ripe-ncc-ta.cer") }));
@@ -89,7 +86,7 @@ public class TrustAnchorTests
         var (_, second) = await Fetch(cache.Path, Options(), tal);
         Assert.That(second.Outcome, Is.EqualTo(FetchOutcome.Unchanged));
 
-        _server.Files.TryRemove("/ta1/ripe-ncc-ta.cer", out _);
+        _server.Remove("/ta1/ripe-ncc-ta.cer");
         var (stalePaths, stale) = await Fetch(cache.Path, Options(), tal);
         Assert.That(stale.Outcome, Is.EqualTo(FetchOutcome.Stale));
         Assert.That(stale.Error, Does.Contain("HTTP 404"));
@@ -101,11 +98,11 @@ public class TrustAnchorTests
     public async Task A_download_that_is_not_the_TALs_certificate_never_replaces_the_cached_one()
     {
         using var cache = new TempDir();
-        _server.Files["/ta2/ripe-ncc-ta.cer"] = _taCert;
-        var tal = MakeTal("ripe", _server.Uri("/ta2/ripe-ncc-ta.cer").ToString());
+        _server.Put("/ta2/ripe-ncc-ta.cer", _taCert);
+        var tal = MakeTal("ripe", Url("/ta2/ripe-ncc-ta.cer"));
         await Fetch(cache.Path, Options(), tal);
 
-        _server.Files["/ta2/ripe-ncc-ta.cer"] = RrdpPublisher.Blob(99, 1200);
+        _server.Put("/ta2/ripe-ncc-ta.cer", TestData.Blob(99, 1200));
         var (paths, report) = await Fetch(cache.Path, Options(), tal);
         Assert.That(report.Outcome, Is.EqualTo(FetchOutcome.Stale));
         Assert.That(report.Error, Does.Contain("not a usable certificate"));
@@ -113,7 +110,7 @@ public class TrustAnchorTests
 
         // A real certificate with another key is refused too (the TAL's key is what makes a TA).
         var other = File.ReadAllBytes(Path.Combine(FixtureDirectory(), "ca1.cer"));
-        _server.Files["/ta2/ripe-ncc-ta.cer"] = other;
+        _server.Put("/ta2/ripe-ncc-ta.cer", other);
         var (_, wrongKey) = await Fetch(cache.Path, Options(), tal);
         Assert.That(wrongKey.Error, Does.Contain("TAL's public key"));
         Assert.That(File.ReadAllBytes(paths.Single()), Is.EqualTo(_taCert));
@@ -123,7 +120,7 @@ public class TrustAnchorTests
     public async Task Nothing_cached_and_nothing_downloadable_gives_no_candidate()
     {
         using var cache = new TempDir();
-        var tal = MakeTal("ripe", _server.Uri("/ta3/missing.cer").ToString());
+        var tal = MakeTal("ripe", Url("/ta3/missing.cer"));
         var (paths, report) = await Fetch(cache.Path, Options(), tal);
         Assert.That(paths, Is.Empty);
         Assert.That(report.Outcome, Is.EqualTo(FetchOutcome.Failed));
@@ -133,8 +130,8 @@ public class TrustAnchorTests
     public async Task Offline_serves_the_cached_certificate()
     {
         using var cache = new TempDir();
-        _server.Files["/ta4/ripe-ncc-ta.cer"] = _taCert;
-        var tal = MakeTal("ripe", _server.Uri("/ta4/ripe-ncc-ta.cer").ToString());
+        _server.Put("/ta4/ripe-ncc-ta.cer", _taCert);
+        var tal = MakeTal("ripe", Url("/ta4/ripe-ncc-ta.cer"));
         await Fetch(cache.Path, Options(), tal);
         int requests = _server.Requests.Count;
         var (paths, report) = await Fetch(cache.Path, Options(o => o with { Offline = true }), tal);
@@ -146,13 +143,13 @@ public class TrustAnchorTests
     [Test]
     public async Task Rsync_URI_is_used_when_https_fails()
     {
-        if (!RsyncDaemon.Available) Assert.Ignore("rsync is not installed");
+        if (!RsyncDaemon.IsAvailable) Assert.Ignore("rsync is not installed");
         using var work = new TempDir();
-        using var daemon = RsyncDaemon.Start(work.Path);
-        Directory.CreateDirectory(Path.Combine(daemon.ModuleRoot, "ta"));
-        File.WriteAllBytes(Path.Combine(daemon.ModuleRoot, "ta", "ripe-ncc-ta.cer"), _taCert);
+        Directory.CreateDirectory(work.Sub("module", "ta"));
+        File.WriteAllBytes(work.Sub("module", "ta", "ripe-ncc-ta.cer"), _taCert);
+        using var daemon = RsyncDaemon.Start("repo", work.Sub("module"));
         using var cache = new TempDir();
-        var tal = MakeTal("ripe", $"rsync://{daemon.Authority}/repo/ta/ripe-ncc-ta.cer", _server.Uri("/ta5/ripe-ncc-ta.cer").ToString());
+        var tal = MakeTal("ripe", daemon.ModuleUri("repo") + "ta/ripe-ncc-ta.cer", Url("/ta5/ripe-ncc-ta.cer"));
 
         var (paths, report) = await Fetch(cache.Path, Options(), tal);
         Assert.That(report.Transport, Is.EqualTo(FetchTransport.Rsync));

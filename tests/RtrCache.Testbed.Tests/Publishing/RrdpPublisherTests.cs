@@ -205,6 +205,57 @@ public class RrdpPublisherTests
         Assert.That(snap.Elements().Count(), Is.EqualTo(TreeFiles(_tree).Count));
     }
 
+    /// <summary>
+    /// Replaced snapshot and delta bytes are on disk and listed with their own SHA-256 (a client's hash check passes,
+    /// the content is what is wrong); a listed-hash fault of the same file is dropped; the other files stay.
+    /// </summary>
+    [Test]
+    public void ReplacedFilesAreListedWithTheirOwnHash()
+    {
+        var p = NewPublisher();
+        p.Publish(_tree);
+        File.WriteAllBytes(Path.Combine(_tree, "rpki.testbed.test", "repo", "ca0", "extra.roa"), Enumerable.Repeat((byte)7, 200).ToArray());
+        p.Publish(_tree);
+        XElement N() => Load(p.NotificationPath).Root!;
+
+        p.CorruptDeltaHash(2);
+        var deltaBytes = System.Text.Encoding.UTF8.GetBytes(RrdpPublisher.DeltaXml(p.SessionId, 2, "<withdraw uri=\"rsync://h/m/x.roa\" hash=\"" + new string('0', 64) + "\"/>"));
+        var delta = p.ReplaceDelta(2, deltaBytes);
+        Assert.That(File.ReadAllBytes(delta.FilePath), Is.EqualTo(deltaBytes));
+        Assert.That(delta.Hash, Is.EqualTo(Sha256Hex(deltaBytes)).And.EqualTo(RrdpPublisher.HashHex(deltaBytes)));
+        Assert.That(delta.Length, Is.EqualTo(deltaBytes.Length));
+        Assert.That(p.AllDeltas.Single(), Is.EqualTo(delta));
+        Assert.That((string)N().Element(Rrdp + "delta")!.Attribute("hash")!, Is.EqualTo(delta.Hash));
+        AssertRoot(ParseStrict(deltaBytes).Root!, "delta", p, 2);
+
+        var snapshotBefore = p.Snapshot!;
+        var half = File.ReadAllBytes(snapshotBefore.FilePath)[..(int)(snapshotBefore.Length / 2)];
+        p.CorruptSnapshotHash();
+        var snapshot = p.ReplaceSnapshot(half);
+        Assert.That(snapshot.Serial, Is.EqualTo(2));
+        Assert.That(snapshot.Uri, Is.EqualTo(snapshotBefore.Uri));
+        Assert.That(File.ReadAllBytes(snapshot.FilePath), Is.EqualTo(half));
+        Assert.That(p.Snapshot, Is.EqualTo(snapshot));
+        Assert.That((string)N().Element(Rrdp + "snapshot")!.Attribute("hash")!, Is.EqualTo(Sha256Hex(half)));
+
+        Assert.Throws<ArgumentException>(() => p.ReplaceDelta(9, deltaBytes));
+        Assert.Throws<InvalidOperationException>(() => new RrdpPublisher(Path.Combine(_work, "unpublished"), Base).ReplaceSnapshot(half));
+    }
+
+    /// <summary>The hand-written document helpers produce the same root as published files, around the body unchanged.</summary>
+    [Test]
+    public void HandWrittenDocumentsHaveThePublishedRoot()
+    {
+        var p = NewPublisher();
+        p.Publish(_tree);
+        var body = "<publish uri=\"rsync://h/m/a.roa\">AAAA</publish>\n";
+        var snapshot = ParseStrict(System.Text.Encoding.UTF8.GetBytes(RrdpPublisher.SnapshotXml(p.SessionId, 5, body))).Root!;
+        AssertRoot(snapshot, "snapshot", p, 5);
+        Assert.That((string)snapshot.Element(Rrdp + "publish")!.Attribute("uri")!, Is.EqualTo("rsync://h/m/a.roa"));
+        Assert.That(RrdpPublisher.DeltaXml(p.SessionId, 6, body), Does.StartWith("<delta ").And.Contain(body).And.EndWith("</delta>\n"));
+        Assert.That(RrdpPublisher.HashHex([1, 2, 3]), Is.EqualTo(Sha256Hex([1, 2, 3])));
+    }
+
     /// <summary>Wrapped base64 (allowed by RFC 8182) still decodes to the file.</summary>
     [Test]
     public void WrappedBase64DecodesToTheSameBytes()

@@ -135,6 +135,36 @@ public class RrdpTestServerTests
         Assert.That(log.Select(l => l.Protocol), Has.All.EqualTo("HTTP/1.1"));
     }
 
+    /// <summary>
+    /// Put with a fixed Last-Modified and no ETag: the date is sent as given (whole seconds) and decides
+    /// If-Modified-Since; an If-None-Match matches nothing but "*"; other paths keep their ETag.
+    /// </summary>
+    [Test]
+    public async Task PutWithFixedLastModifiedAndNoETag()
+    {
+        var date = new DateTimeOffset(2026, 3, 1, 12, 0, 0, 400, TimeSpan.Zero);
+        _server.Put("/lm.xml", [1, 2, 3], lastModified: date, sendETag: false);
+        var first = await _client.GetAsync(_server.BaseUri + "lm.xml");
+        Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(first.Headers.ETag, Is.Null);
+        Assert.That(first.Content.Headers.LastModified, Is.EqualTo(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero)));
+        Assert.That(await first.Content.ReadAsByteArrayAsync(), Is.EqualTo(new byte[] { 1, 2, 3 }));
+
+        async Task<HttpStatusCode> Conditional(Action<HttpRequestMessage> set)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, _server.BaseUri + "lm.xml");
+            set(request);
+            return (await _client.SendAsync(request)).StatusCode;
+        }
+        Assert.That(await Conditional(r => r.Headers.IfModifiedSince = first.Content.Headers.LastModified), Is.EqualTo(HttpStatusCode.NotModified));
+        Assert.That(await Conditional(r => r.Headers.IfModifiedSince = date.AddSeconds(-1)), Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(await Conditional(r => r.Headers.TryAddWithoutValidation("If-None-Match", "\"anything\"")), Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(await Conditional(r => r.Headers.TryAddWithoutValidation("If-None-Match", "*")), Is.EqualTo(HttpStatusCode.NotModified));
+
+        _server.Put("/etag.xml", [4]);
+        Assert.That((await _client.GetAsync(_server.BaseUri + "etag.xml")).Headers.ETag, Is.Not.Null, "the default still sends an ETag");
+    }
+
     [Test]
     public async Task GzipOnlyForClientsThatAskForIt()
     {

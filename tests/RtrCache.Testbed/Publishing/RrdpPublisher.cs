@@ -56,8 +56,10 @@ public sealed record RrdpPublication(long Serial, IReadOnlyList<string> Added, I
 /// a concurrent reader sees the old or the new file, never half of one. The snapshot of the previous serial is
 /// kept (a client that read the old notification may still ask for it), older ones are deleted.</para>
 /// <para>The fault methods (<see cref="NewSession"/>, <see cref="DropDelta"/>, <see cref="CorruptSnapshotHash"/>,
-/// <see cref="CorruptDeltaHash"/>, <see cref="PublishEmptyDelta"/>, <see cref="ListUrisUnder"/>) produce the
-/// server-side misbehaviours a client must survive; transport faults are <see cref="RrdpTestServer"/>'s.</para>
+/// <see cref="CorruptDeltaHash"/>, <see cref="PublishEmptyDelta"/>, <see cref="ListUrisUnder"/>,
+/// <see cref="ReplaceSnapshot"/>, <see cref="ReplaceDelta"/>) produce the server-side misbehaviours a client must
+/// survive; transport faults are <see cref="RrdpTestServer"/>'s. <see cref="SnapshotXml"/> and
+/// <see cref="DeltaXml"/> wrap hand-written elements for documents no publication would produce.</para>
 /// <para>One writer: calls must not overlap (the server only reads files).</para>
 /// </remarks>
 public sealed class RrdpPublisher
@@ -271,6 +273,64 @@ public sealed class RrdpPublisher
         _listedBase = otherBaseUri;
         WriteNotification();
     }
+
+    /// <summary>
+    /// Replaces the current snapshot's bytes with <paramref name="content"/> and lists their SHA-256, so the file
+    /// passes the client's hash check and the defect must be found in the content itself (e.g. a snapshot cut in
+    /// half: malformed XML, not a hash mismatch). Drops a <see cref="CorruptSnapshotHash"/>; not undone by
+    /// <see cref="ClearFaults"/> (the old bytes are gone).
+    /// </summary>
+    public RrdpFileInfo ReplaceSnapshot(byte[] content)
+    {
+        if (_snapshots.Count == 0) throw new InvalidOperationException("nothing published");
+        _snapshots[^1] = ReplaceFile(_snapshots[^1], content);
+        _snapshotHashOverride = null;
+        WriteNotification();
+        return _snapshots[^1];
+    }
+
+    /// <summary>
+    /// Replaces delta <paramref name="serial"/>'s bytes with <paramref name="content"/> and lists their SHA-256:
+    /// for a delta the client has not applied, a file that downloads fine but whose elements are wrong (a withdraw
+    /// of content the client does not have); for one it applied earlier, new bytes under an old serial, the history
+    /// rewrite RFC 9697 asks clients to detect. Drops a <see cref="CorruptDeltaHash"/> of that serial; not undone by
+    /// <see cref="ClearFaults"/>.
+    /// </summary>
+    public RrdpFileInfo ReplaceDelta(long serial, byte[] content)
+    {
+        int i = _deltas.FindIndex(d => d.Serial == serial);
+        if (i < 0) throw new ArgumentException($"no delta {serial} in this session", nameof(serial));
+        _deltas[i] = ReplaceFile(_deltas[i], content);
+        _deltaHashOverrides.Remove(serial);
+        WriteNotification();
+        return _deltas[i];
+    }
+
+    /// <summary>Writes new bytes over a listed file by rename (a reader sees the old or the new file) and describes them.</summary>
+    private static RrdpFileInfo ReplaceFile(RrdpFileInfo file, byte[] content)
+    {
+        var tmp = file.FilePath + ".tmp";
+        File.WriteAllBytes(tmp, content);
+        File.Move(tmp, file.FilePath, overwrite: true);
+        return file with { Hash = HashHex(content), Length = content.Length };
+    }
+
+    // ------------------------------------------------------------------ hand-written documents
+
+    /// <summary>
+    /// A snapshot document around <paramref name="body"/> (elements as text, inserted unchanged), for tests that need
+    /// bytes <see cref="Publish"/> never writes: parser tests, hostile URIs, wrong attributes.
+    /// </summary>
+    public static string SnapshotXml(Guid sessionId, long serial, string body) => Document("snapshot", sessionId, serial, body);
+
+    /// <summary>A delta document around <paramref name="body"/> (see <see cref="SnapshotXml"/>), e.g. for <see cref="ReplaceDelta"/>.</summary>
+    public static string DeltaXml(Guid sessionId, long serial, string body) => Document("delta", sessionId, serial, body);
+
+    private static string Document(string root, Guid sessionId, long serial, string body)
+        => $"<{root} xmlns=\"{Namespace}\" version=\"1\" session_id=\"{sessionId:D}\" serial=\"{serial.ToString(CultureInfo.InvariantCulture)}\">\n{body}</{root}>\n";
+
+    /// <summary>SHA-256 of <paramref name="content"/> in lower-case hex: what a publish or withdraw names as <c>hash</c> and the notification lists.</summary>
+    public static string HashHex(ReadOnlySpan<byte> content) => Hex(SHA256.HashData(content));
 
     // ------------------------------------------------------------------ writing
 

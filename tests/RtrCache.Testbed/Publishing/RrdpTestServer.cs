@@ -85,7 +85,7 @@ public sealed class RrdpTestServer : IAsyncDisposable
     private volatile bool _gzip;
     private int _disposed;
 
-    private sealed record StoredContent(byte[] Bytes, string ContentType, string ETag);
+    private sealed record StoredContent(byte[] Bytes, string ContentType, string ETag, DateTimeOffset? FixedLastModified, bool SendETag);
 
     private sealed class FaultEntry(HttpFault fault, int? remaining)
     {
@@ -173,10 +173,22 @@ public sealed class RrdpTestServer : IAsyncDisposable
     // ------------------------------------------------------------------ content
 
     /// <summary>Serves <paramref name="content"/> at <paramref name="path"/> (e.g. <c>/repo/ta/ta.cer</c>); wins over mapped directories.</summary>
-    public void Put(string path, byte[] content, string? contentType = null)
+    /// <param name="path">The request path, starting with '/'.</param>
+    /// <param name="content">The bytes to send (copied).</param>
+    /// <param name="contentType">Content-Type; by default from the file extension.</param>
+    /// <param name="lastModified">
+    /// A fixed Last-Modified (whole seconds) sent and compared with If-Modified-Since instead of the server's own
+    /// per-content clock, so a test can check that a client stores the server's date and sends it back verbatim.
+    /// </param>
+    /// <param name="sendETag">
+    /// False sends no ETag: a client then has only Last-Modified to make its next request conditional with (and an
+    /// If-None-Match it sends anyway matches nothing but <c>*</c>).
+    /// </param>
+    public void Put(string path, byte[] content, string? contentType = null, DateTimeOffset? lastModified = null, bool sendETag = true)
     {
         CheckPath(path);
-        _stored[path] = new StoredContent(content.ToArray(), contentType ?? ContentTypeOf(path), Quote(RrdpPublisher.Hex(SHA256.HashData(content))[..32]));
+        DateTimeOffset? fixedDate = lastModified is { } d ? new DateTimeOffset(d.UtcTicks - d.UtcTicks % TimeSpan.TicksPerSecond, TimeSpan.Zero) : null;
+        _stored[path] = new StoredContent(content.ToArray(), contentType ?? ContentTypeOf(path), Quote(RrdpPublisher.Hex(SHA256.HashData(content))[..32]), fixedDate, sendETag);
     }
 
     /// <summary>Removes content given to <see cref="Put"/>.</summary>
@@ -274,11 +286,11 @@ public sealed class RrdpTestServer : IAsyncDisposable
 
     // ------------------------------------------------------------------ serving
 
-    private sealed record Resolved(byte[]? Bytes, string? FilePath, long Length, string ContentType, string ETag);
+    private sealed record Resolved(byte[]? Bytes, string? FilePath, long Length, string ContentType, string ETag, DateTimeOffset? FixedLastModified = null, bool SendETag = true);
 
     private Resolved? Resolve(string path)
     {
-        if (_stored.TryGetValue(path, out var s)) return new Resolved(s.Bytes, null, s.Bytes.Length, s.ContentType, s.ETag);
+        if (_stored.TryGetValue(path, out var s)) return new Resolved(s.Bytes, null, s.Bytes.Length, s.ContentType, s.ETag, s.FixedLastModified, s.SendETag);
         List<(string Prefix, string Directory)> dirs;
         lock (_gate) dirs = [.. _directories];
         foreach (var (prefix, dir) in dirs)
@@ -398,13 +410,13 @@ public sealed class RrdpTestServer : IAsyncDisposable
 
             bool gzip = _gzip && fault is null or HttpFault.DelayFault && AcceptsGzip(request);
             string etag = gzip ? content.ETag[..^1] + "-gzip\"" : content.ETag;
-            var lastModified = LastModified(path, content.ETag);
+            var lastModified = content.FixedLastModified ?? LastModified(path, content.ETag);
             response.ContentType = content.ContentType;
-            response.Headers.ETag = etag;
+            if (content.SendETag) response.Headers.ETag = etag;
             response.Headers.LastModified = lastModified.ToString("R", CultureInfo.InvariantCulture);
             if (_gzip) response.Headers.Vary = "Accept-Encoding";
 
-            if (fault is null or HttpFault.DelayFault && NotModified(request, etag, lastModified))
+            if (fault is null or HttpFault.DelayFault && NotModified(request, content.SendETag ? etag : null, lastModified))
             {
                 response.StatusCode = StatusCodes.Status304NotModified;
                 return;
@@ -490,13 +502,14 @@ public sealed class RrdpTestServer : IAsyncDisposable
         => request.Headers.AcceptEncoding.ToString().Split(',').Any(e => e.Split(';')[0].Trim().Equals("gzip", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>RFC 9110 §13.1.2/§13.1.3: If-None-Match (weak comparison) decides when present, else If-Modified-Since.</summary>
-    private static bool NotModified(HttpRequest request, string etag, DateTimeOffset lastModified)
+    private static bool NotModified(HttpRequest request, string? etag, DateTimeOffset lastModified)
     {
         var inm = request.Headers.IfNoneMatch.ToString();
         if (inm.Length > 0)
         {
             static string Strip(string t) => t.StartsWith("W/", StringComparison.Ordinal) ? t[2..] : t;
-            return inm.Split(',').Select(t => t.Trim()).Any(t => t == "*" || Strip(t) == Strip(etag));
+            // without an ETag sent (Put with sendETag: false) only "*" matches
+            return inm.Split(',').Select(t => t.Trim()).Any(t => t == "*" || (etag is not null && Strip(t) == Strip(etag)));
         }
         var ims = request.Headers.IfModifiedSince.ToString();
         return ims.Length > 0
