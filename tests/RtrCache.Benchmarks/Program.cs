@@ -10,8 +10,14 @@ for (int i = 1; i < args.Length - 1; i++)
 return what switch
 {
     "payload" => PayloadBenchmark.Run(runs),
+    "persist" => PersistBenchmark.Run(runs),
     "keys" => KeySpeed(),
     "validate" => ValidatorBenchmark.Run(Enum.Parse<RtrCache.Testbed.TestbedScale>(Option(args, "--scale", "Medium"), ignoreCase: true), args.Contains("--rpki-client")),
+    "fetch" => await FetchBenchmark.RunAsync(Enum.Parse<RtrCache.Testbed.TestbedScale>(Option(args, "--scale", "Medium"), ignoreCase: true),
+        (int)Number(args, "--https-port", FetchBenchmark.DefaultHttpsPort), (int)Number(args, "--rsync-port", FetchBenchmark.DefaultRsyncPort),
+        // one round of the global shape takes minutes; smaller ones are cheap enough to repeat
+        (int)Number(args, "--runs", Option(args, "--scale", "Medium").Equals("global", StringComparison.OrdinalIgnoreCase) ? 1 : 3),
+        args.Contains("--generate-only"), args.Contains("--serve")),
     "rtr" => await RtrBenchmark.RunAsync(Concurrency(args), TimeSpan.FromSeconds(Seconds(args, 180)), Servers(args), (int)Number(args, "--routers", 100)),
     _ => Usage(),
 };
@@ -26,8 +32,10 @@ static int KeySpeed()
 static int Usage()
 {
     Console.Error.WriteLine("usage: RtrCache.Benchmarks payload [--runs N]");
+    Console.Error.WriteLine("       RtrCache.Benchmarks persist [--runs N]");
     Console.Error.WriteLine("       RtrCache.Benchmarks keys");
     Console.Error.WriteLine("       RtrCache.Benchmarks validate [--scale tiny|small|medium|global] [--rpki-client]");
+    Console.Error.WriteLine("       RtrCache.Benchmarks fetch [--scale tiny|small|medium|global] [--runs N] [--https-port 18443] [--rsync-port 18873] [--generate-only | --serve]");
     Console.Error.WriteLine("       RtrCache.Benchmarks rtr [--concurrency 1,10,100,1000] [--timeout SECONDS] [--servers rtrcache,stayrtr] [--routers 100]");
     return 2;
 }
