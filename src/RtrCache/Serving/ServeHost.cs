@@ -146,6 +146,7 @@ public static class ServeHost
             return Results.Text(report.Text + "\n", statusCode: report.Ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
         });
         app.MapAcceptShrink(settings);
+        app.MapRefresh(settings);
         app.MapMetrics("/metrics", metrics.Registry);
         app.MapRtrCacheApi();
         return app;
