@@ -14,6 +14,8 @@ RUN dotnet test tests/RtrCache.Payload.Tests -c Release && dotnet test tests/Rtr
 RUN dotnet publish src/RtrCache -c Release -o /app
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0
+# rsync: for CAs without RRDP and as the fallback when RRDP fails (the fetcher runs the system binary).
+RUN apt-get update && apt-get install -y --no-install-recommends rsync && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app ./
 COPY deploy/sample ./sample
