@@ -12,7 +12,7 @@ return what switch
     "payload" => PayloadBenchmark.Run(runs),
     "persist" => PersistBenchmark.Run(runs),
     "keys" => KeySpeed(),
-    "validate" => ValidatorBenchmark.Run(Enum.Parse<RtrCache.Testbed.TestbedScale>(Option(args, "--scale", "Medium"), ignoreCase: true), args.Contains("--rpki-client")),
+    "validate" => ValidatorBenchmark.Run(Enum.Parse<RtrCache.Testbed.TestbedScale>(Option(args, "--scale", "Medium"), ignoreCase: true), args.Contains("--rpki-client"), args.Contains("--warm")),
     "fetch" => await FetchBenchmark.RunAsync(Enum.Parse<RtrCache.Testbed.TestbedScale>(Option(args, "--scale", "Medium"), ignoreCase: true),
         (int)Number(args, "--https-port", FetchBenchmark.DefaultHttpsPort), (int)Number(args, "--rsync-port", FetchBenchmark.DefaultRsyncPort),
         // one round of the global shape takes minutes; smaller ones are cheap enough to repeat
@@ -34,7 +34,7 @@ static int Usage()
     Console.Error.WriteLine("usage: RtrCache.Benchmarks payload [--runs N]");
     Console.Error.WriteLine("       RtrCache.Benchmarks persist [--runs N]");
     Console.Error.WriteLine("       RtrCache.Benchmarks keys");
-    Console.Error.WriteLine("       RtrCache.Benchmarks validate [--scale tiny|small|medium|global] [--rpki-client]");
+    Console.Error.WriteLine("       RtrCache.Benchmarks validate [--scale tiny|small|medium|global] [--rpki-client] [--warm]");
     Console.Error.WriteLine("       RtrCache.Benchmarks fetch [--scale tiny|small|medium|global] [--runs N] [--https-port 18443] [--rsync-port 18873] [--generate-only | --serve]");
     Console.Error.WriteLine("       RtrCache.Benchmarks rtr [--concurrency 1,10,100,1000] [--timeout SECONDS] [--servers rtrcache,stayrtr] [--routers 100]");
     return 2;

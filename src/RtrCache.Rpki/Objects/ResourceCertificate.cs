@@ -60,6 +60,14 @@ public sealed class ResourceCertificate : RpkiObject
         _signature = signature;
     }
 
+    private byte[]? _contentHash;
+
+    /// <summary>
+    /// SHA-256 of the DER bytes, computed once: identifies the certificate in <see cref="Validation.PublicationPointCache"/>
+    /// keys, where a child CA replayed from the cache is looked up again in every run.
+    /// </summary>
+    internal byte[] ContentHash => _contentHash ??= System.Security.Cryptography.SHA256.HashData(_encoded);
+
     public override RpkiObjectType Type => Kind == CertificateKind.Router ? RpkiObjectType.RouterCertificate : RpkiObjectType.Certificate;
     public CertificateKind Kind { get; private init; }
     public BigInteger SerialNumber { get; private init; }

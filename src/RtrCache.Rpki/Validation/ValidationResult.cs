@@ -19,6 +19,12 @@ public sealed record ValidatorOptions
     /// <summary>Report files present in a publication point directory but not on its manifest (as ignored).</summary>
     public bool ReportUnlistedFiles { get; init; } = true;
 
+    /// <summary>
+    /// Results of unchanged publication points kept across runs (<see cref="PublicationPointCache"/>); null, the
+    /// default, computes every point afresh. A long-running host passes the same instance to every run.
+    /// </summary>
+    public PublicationPointCache? Cache { get; init; }
+
     /// <summary>Counters a caller may watch while the run goes on (console progress); null for none.</summary>
     public ValidationProgress? Progress { get; init; }
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Security.Cryptography;
+using System.Text;
 using RtrCache.Payload;
 using RtrCache.Rpki.Objects;
 using RtrCache.Rpki.Resources;
@@ -56,6 +57,7 @@ public static class Validator
         try { Task.WaitAll(loads, ct); }
         catch (AggregateException e) when (e.InnerExceptions.All(x => x is OperationCanceledException)) { throw new OperationCanceledException(ct); }
         run.Drain();
+        run.EndCacheRun();
         return Collect(run, tas, sw, now);
     }
 
@@ -71,6 +73,7 @@ public static class Validator
         var ta = new TaState(name) { CertificateUri = caUri };
         run.Enqueue(new CaContext(ta, ca, caUri, ca.IpResourcesOrEmpty, ca.AsResourcesOrEmpty, new SkiPath(ca.SubjectKeyIdentifier, null), 0));
         run.Drain();
+        run.EndCacheRun();
         return Collect(run, [ta], sw, now);
     }
 
@@ -129,6 +132,10 @@ public static class Validator
     {
         public KeyIdentifier Ski { get; } = ski;
         public SkiPath? Parent { get; } = parent;
+        private byte[]? _hash;
+
+        /// <summary>SHA-256 over the SKIs from the TA down: part of a cache key, since loop detection depends on the ancestors.</summary>
+        public byte[] Hash => _hash ??= SHA256.HashData([.. Parent?.Hash ?? [], .. Ski.ToArray()]);
         public bool Contains(KeyIdentifier k)
         {
             for (var p = this; p is not null; p = p.Parent) if (p.Ski == k) return true;
@@ -167,6 +174,10 @@ public static class Validator
         private volatile bool _done;
         private readonly object _expiryLock = new();
         public DateTimeOffset? EarliestExpiry;
+        private readonly long _cacheRun = options.Cache?.BeginRun() ?? 0;
+
+        /// <summary>After a completed walk: cache entries of points no longer reached are dropped.</summary>
+        public void EndCacheRun() => options.Cache?.EndRun(_cacheRun);
 
         public void Reject(string uri, string reason) => Rejected.Add(new RejectedObject(uri, reason));
 
@@ -235,14 +246,23 @@ public static class Validator
 
         // ------------------------------------------------------------------ files
 
-        private byte[]? Read(string root, string uri, out string? error)
+        private byte[]? Read(string root, string uri, out string? error) => Read(root, uri, out error, out _);
+
+        /// <summary>
+        /// Reads a file and gives its identity as stat() saw it <em>before</em> the read (null when it could not be
+        /// taken): a file replaced between the two then has a newer identity than recorded, so a cache entry made
+        /// from these bytes is not reused.
+        /// </summary>
+        private byte[]? Read(string root, string uri, out string? error, out PublicationPointCache.FileStamp? stamp)
         {
             error = null;
+            stamp = null;
             var path = LocalPath(root, uri);
             if (path is null) { error = "URI cannot be mapped into the repository tree"; return null; }
             try
             {
                 var info = new FileInfo(path);
+                stamp = PublicationPointCache.FileStamp.Of(path, info);
                 if (!info.Exists) { error = "file missing from the repository"; return null; }
                 if (info.Length > options.MaxFileSize) { error = $"{info.Length} bytes, larger than the {options.MaxFileSize} byte limit"; return null; }
                 return File.ReadAllBytes(path);
@@ -250,6 +270,7 @@ public static class Validator
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 error = "cannot read: " + e.Message;
+                stamp = null;
                 return null;
             }
         }
@@ -340,53 +361,136 @@ public static class Validator
             if (location.Root is null && location.FallbackRoot is null)
             { Fail(ca, mftUri, "repository unavailable: " + (location.Error ?? "never fetched") + ": publication point fails"); return; }
 
+            // An unchanged point (same CA context, same files, a time at which every check answers the same) is
+            // replayed instead of read, hashed, decoded and verified again.
+            var cache = options.Cache;
+            string? key = null;
+            if (cache is not null && location.Root is not null)
+            {
+                key = CacheKey(ca, location, mftUri);
+                if (cache.TryGet(key, now, _cacheRun) is { } stored) { Apply(ca, stored); return; }
+            }
+
+            var rec = new PointRecording(now);
+            bool cacheable = location.Root is not null;
             string? root = location.Root ?? location.FallbackRoot;
-            var current = LoadPublicationPoint(ca, root!, mftUri, out var failure);
+            var current = LoadPublicationPoint(ca, root!, mftUri, out var failure, rec);
             if (location.Root is not null && location.FallbackRoot is { } previousRoot && previousRoot != location.Root)
             {
                 if (current is null)
                 {
                     // The new copy is broken (half-published update, bad manifest): use the last complete copy
                     // while it is still valid, like rpki-client and Routinator.
-                    var previous = LoadPublicationPoint(ca, previousRoot, mftUri, out _);
+                    var previous = LoadPublicationPoint(ca, previousRoot, mftUri, out _, null);
                     if (previous is not null)
                     {
                         Reject(ca.Ta, mftUri, failure + "; using the previous copy of the publication point (manifest number " + previous.Manifest.Number + ")");
                         current = previous;
                         root = previousRoot;
+                        cacheable = false;
                     }
                 }
-                else if (Read(previousRoot, mftUri, out _) is { } previousBytes && !previousBytes.AsSpan().SequenceEqual(current.ManifestBytes))
+                else
                 {
-                    // A changed manifest must move forward (RFC 9286 §4.2.1): a lower number means the new one
-                    // is a replay or a mistake, so the previously accepted state stays in use.
-                    var previous = LoadPublicationPoint(ca, previousRoot, mftUri, out _);
-                    if (previous is not null && previous.Manifest.Number > current.Manifest.Number)
+                    var previousBytes = Read(previousRoot, mftUri, out _, out var previousStamp);
+                    // The current copy wins when the older manifest is the same, missing, or not ahead of it: all
+                    // decided by that one file, so its identity is part of the entry.
+                    if (previousStamp is null) cacheable = false;
+                    rec.PreviousManifest = previousStamp;
+                    if (previousBytes is not null && !previousBytes.AsSpan().SequenceEqual(current.ManifestBytes))
                     {
-                        Reject(ca.Ta, mftUri, $"manifestNumber {current.Manifest.Number} lower than the previously accepted {previous.Manifest.Number}: keep the previous manifest (RFC 9286 §4.2.1)");
-                        current = previous;
-                        root = previousRoot;
+                        // A changed manifest must move forward (RFC 9286 §4.2.1): a lower number means the new one
+                        // is a replay or a mistake, so the previously accepted state stays in use.
+                        var previous = LoadPublicationPoint(ca, previousRoot, mftUri, out _, null);
+                        if (previous is null) cacheable = false; // whether the older copy loads depends on more than its manifest
+                        else if (previous.Manifest.Number > current.Manifest.Number)
+                        {
+                            Reject(ca.Ta, mftUri, $"manifestNumber {current.Manifest.Number} lower than the previously accepted {previous.Manifest.Number}: keep the previous manifest (RFC 9286 §4.2.1)");
+                            current = previous;
+                            root = previousRoot;
+                            cacheable = false;
+                        }
                     }
                 }
             }
             if (current is null) { Fail(ca, mftUri, failure!); return; }
-            UsePublicationPoint(ca, current, root!);
+            var outcome = UsePublicationPoint(ca, current, root!, rec);
+            Apply(ca, outcome);
+            if (cache is not null && key is not null && cacheable && rec.ToEntry(outcome) is { } entry) cache.Store(key, entry, _cacheRun);
+        }
+
+        /// <summary>
+        /// Everything besides the files and the time that the outcome of a point depends on, hashed: the CA
+        /// certificate, its resolved resources, its SKI path and depth, its trust anchor (unlisted-file reports leave
+        /// the TA certificate's URIs out), where the provider said the files are, and the options that change outcomes.
+        /// </summary>
+        private string CacheKey(CaContext ca, RepositoryLocation location, string mftUri)
+        {
+            using var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            void Add(string? s)
+            {
+                // 0xFF never occurs in UTF-8, so fields cannot run into each other; null differs from "".
+                if (s is not null) h.AppendData(Encoding.UTF8.GetBytes(s));
+                h.AppendData(s is null ? [0xFE, 0xFF] : [0xFF]);
+            }
+            Add(ca.Ta.Name);
+            Add(ca.Ta.CertificateUri);
+            foreach (var u in ca.Ta.TalUris) Add(u);
+            Add(null);
+            h.AppendData(ca.Cert.ContentHash);
+            Add(ca.Uri);
+            Add(ca.Ip.ToString());
+            Add(ca.As.ToString());
+            h.AppendData(ca.Path.Hash);
+            Add(ca.Depth.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Add(location.Root);
+            Add(location.FallbackRoot);
+            Add(mftUri);
+            Add(FormattableString.Invariant($"{options.MaxDepth}/{options.MaxFileSize}/{options.ReportUnlistedFiles}"));
+            return Convert.ToHexString(h.GetHashAndReset());
+        }
+
+        /// <summary>Adds a point's products to the run: the one path for fresh and cached outcomes alike.</summary>
+        private void Apply(CaContext ca, PointOutcome o)
+        {
+            Interlocked.Increment(ref ca.Ta.CaCount);
+            options.Progress?.PublicationPointDone(o.Objects);
+            foreach (var (type, n) in o.Counts) ca.Ta.Counts.AddOrUpdate(type, n, (_, m) => m + n);
+            Expires(o.EarliestExpiry);
+            foreach (var r in o.Rejections)
+            {
+                Interlocked.Increment(ref ca.Ta.Rejected);
+                Rejected.Add(r);
+            }
+            lock (ca.Ta)
+            {
+                foreach (var v in o.Vrps) ca.Ta.Builder.Add(v);
+                foreach (var k in o.RouterKeys) ca.Ta.Builder.Add(k);
+                foreach (var a in o.Aspas) ca.Ta.Builder.Add(a);
+            }
+            foreach (var c in o.Children)
+                Enqueue(new CaContext(ca.Ta, c.Certificate, c.Uri, c.Ip, c.As, new SkiPath(c.Certificate.SubjectKeyIdentifier, ca.Path), ca.Depth + 1));
         }
 
         /// <summary>Checks the manifest, the CRL and every listed file of a publication point under <paramref name="root"/>; null with <paramref name="failure"/> when the point fails.</summary>
-        private LoadedPoint? LoadPublicationPoint(CaContext ca, string root, string mftUri, out string? failure)
+        private LoadedPoint? LoadPublicationPoint(CaContext ca, string root, string mftUri, out string? failure, PointRecording? rec)
         {
             var cert = ca.Cert;
             string ppBase = mftUri[..(mftUri.LastIndexOf('/') + 1)];
             failure = null;
+            rec?.SetDirectory(LocalPath(root, ppBase.TrimEnd('/')), ppBase);
 
             // 1. manifest
-            var mftBytes = Read(root, mftUri, out var readError);
+            var mftBytes = Read(root, mftUri, out var readError, out var stamp);
+            rec?.AddFile(mftUri, stamp);
             if (mftBytes is null) { failure = "manifest: " + readError + ": publication point fails (RFC 9286 §6.2)"; return null; }
             var mftDecoded = Manifest.Decode(mftBytes);
             if (!mftDecoded.IsSuccess) { failure = mftDecoded.Error + ": manifest rejected, publication point fails"; return null; }
             var mft = mftDecoded.Value!;
             var mftEe = mft.EeCertificate;
+            rec?.Threshold(mft.ThisUpdate);
+            rec?.Threshold(mft.NextUpdate);
+            rec?.Window(mftEe.NotBefore, mftEe.NotAfter);
             if (mftEe.AuthorityKeyIdentifier != cert.SubjectKeyIdentifier) { failure = "manifest EE certificate AKI does not match the CA's SKI"; return null; }
             if (!mftEe.VerifySignedBy(cert)) { failure = "manifest EE certificate signature does not verify with the CA key"; return null; }
             if (mft.ThisUpdate > now) { failure = $"manifest thisUpdate {RpkiObject.FormatTime(mft.ThisUpdate)} is in the future: publication point fails"; return null; }
@@ -398,12 +502,14 @@ public static class Validator
             var crlEntries = mft.Entries.Where(e => e.FileType == RpkiObjectType.Crl).ToList();
             if (crlEntries.Count != 1) { failure = $"manifest lists {crlEntries.Count} CRLs, expected exactly one: publication point fails"; return null; }
             string crlUri = ppBase + crlEntries[0].FileName;
-            var crlBytes = Read(root, crlUri, out readError);
+            var crlBytes = Read(root, crlUri, out readError, out stamp);
+            rec?.AddFile(crlUri, stamp);
             if (crlBytes is null) { failure = $"CRL {crlUri}: {readError}: publication point fails"; return null; }
             if (!crlEntries[0].Matches(crlBytes)) { failure = $"manifest hash does not match {crlEntries[0].FileName}: publication point fails (RFC 9286 §6.5)"; return null; }
             var crlDecoded = Crl.Decode(crlBytes);
             if (!crlDecoded.IsSuccess) { failure = $"CRL {crlUri}: {crlDecoded.Error}: publication point fails"; return null; }
             var crl = crlDecoded.Value!;
+            rec?.Window(crl.ThisUpdate, crl.NextUpdate);
             if (crl.AuthorityKeyIdentifier != cert.SubjectKeyIdentifier) { failure = $"CRL {crlUri}: AKI does not match the CA's SKI: publication point fails"; return null; }
             if (!crl.VerifySignedBy(cert)) { failure = $"CRL {crlUri}: signature does not verify with the CA key: publication point fails"; return null; }
             if (crl.CheckValidityAt(now) is { } crlWindow) { failure = $"CRL {crlUri}: {crlWindow}: publication point fails"; return null; }
@@ -416,7 +522,8 @@ public static class Validator
             {
                 if (entry.FileType == RpkiObjectType.Crl) continue;
                 string uri = ppBase + entry.FileName;
-                var bytes = Read(root, uri, out readError);
+                var bytes = Read(root, uri, out readError, out stamp);
+                rec?.AddFile(uri, stamp);
                 if (bytes is null) { failure = $"{entry.FileName} listed on the manifest but {readError}: publication point fails (RFC 9286 §6.4)"; return null; }
                 if (!entry.Matches(bytes)) { failure = $"manifest hash does not match {entry.FileName}: publication point fails (RFC 9286 §6.5)"; return null; }
                 files.Add((entry, uri, bytes));
@@ -424,42 +531,40 @@ public static class Validator
             return new LoadedPoint(mft, crl, crlUri, ppBase, files, mftBytes);
         }
 
-        private void UsePublicationPoint(CaContext ca, LoadedPoint point, string root)
+        /// <summary>Validates the listed files of an accepted point into its outcome (not yet added to the run).</summary>
+        private PointOutcome UsePublicationPoint(CaContext ca, LoadedPoint point, string root, PointRecording rec)
         {
             var (mft, crl, crlUri) = (point.Manifest, point.Crl, point.CrlUri);
-            Interlocked.Increment(ref ca.Ta.CaCount);
-            options.Progress?.PublicationPointDone(point.Files.Count + 2);
-            ca.Ta.Count(RpkiObjectType.Manifest);
-            ca.Ta.Count(RpkiObjectType.Crl);
-            Expires(mft.NextUpdate < mft.EeCertificate.NotAfter ? mft.NextUpdate : mft.EeCertificate.NotAfter);
-            Expires(crl.NextUpdate);
-            Expires(ca.Cert.NotAfter);
+            rec.Count(RpkiObjectType.Manifest);
+            rec.Count(RpkiObjectType.Crl);
+            rec.Expires(mft.NextUpdate < mft.EeCertificate.NotAfter ? mft.NextUpdate : mft.EeCertificate.NotAfter);
+            rec.Expires(crl.NextUpdate);
+            rec.Expires(ca.Cert.NotAfter);
 
-            if (options.ReportUnlistedFiles) ReportUnlisted(ca.Ta, mft, point.Base, root);
+            if (options.ReportUnlistedFiles) ReportUnlisted(ca.Ta, mft, point.Base, root, rec);
 
-            var vrps = new List<Vrp>();
-            var keys = new List<RouterKey>();
-            var aspas = new List<Aspa>();
             foreach (var (entry, uri, bytes) in point.Files)
             {
                 ct.ThrowIfCancellationRequested();
                 string? reason;
-                try { reason = ProcessFile(ca, crl, crlUri, entry, uri, bytes, vrps, keys, aspas); }
-                catch (Exception e) when (e is not OperationCanceledException) { reason = "unexpected error: " + e.Message; }
-                if (reason is not null) Reject(ca.Ta, uri, reason);
+                try { reason = ProcessFile(ca, crl, crlUri, entry, uri, bytes, rec); }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    reason = "unexpected error: " + e.Message;
+                    rec.Cacheable = false; // may be transient; try again next run
+                }
+                if (reason is not null) rec.Reject(uri, reason);
             }
-            lock (ca.Ta)
-            {
-                foreach (var v in vrps) ca.Ta.Builder.Add(v);
-                foreach (var k in keys) ca.Ta.Builder.Add(k);
-                foreach (var a in aspas) ca.Ta.Builder.Add(a);
-            }
+            return rec.ToOutcome(point.Files.Count + 2);
         }
 
-        private void ReportUnlisted(TaState ta, Manifest mft, string ppBase, string root)
+        private void ReportUnlisted(TaState ta, Manifest mft, string ppBase, string root, PointRecording rec)
         {
             var dir = LocalPath(root, ppBase.TrimEnd('/'));
-            if (dir is null || !Directory.Exists(dir)) return;
+            // Stat before listing: a file added meanwhile leaves the directory newer than recorded.
+            rec.DirectoryStamp = dir is null ? null : PublicationPointCache.FileStamp.OfDirectory(dir);
+            if (dir is null) { rec.Cacheable = false; return; }
+            if (!Directory.Exists(dir)) return;
             try
             {
                 foreach (var path in Directory.EnumerateFiles(dir))
@@ -467,15 +572,14 @@ public static class Validator
                     var name = Path.GetFileName(path);
                     if (mft.Find(name) is null && (ppBase + name) != ta.CertificateUri && !ta.TalUris.Contains(ppBase + name) && !(ppBase + name).Equals(mft.EeCertificate.SignedObjectUri, StringComparison.Ordinal)
                         && RpkiFile.TypeFromName(name) is not (RpkiObjectType.Manifest or RpkiObjectType.Unknown))
-                        Reject(ta, ppBase + name, "file not listed on the manifest: ignored");
+                        rec.Reject(ppBase + name, "file not listed on the manifest: ignored");
                 }
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { rec.Cacheable = false; }
         }
 
         /// <summary>Validates one listed file; returns the rejection reason or null.</summary>
-        private string? ProcessFile(CaContext ca, Crl crl, string crlUri, ManifestEntry entry, string uri, byte[] bytes,
-            List<Vrp> vrps, List<RouterKey> keys, List<Aspa> aspas)
+        private string? ProcessFile(CaContext ca, Crl crl, string crlUri, ManifestEntry entry, string uri, byte[] bytes, PointRecording rec)
         {
             var type = entry.FileType;
             if (type == RpkiObjectType.Manifest) return null; // another manifest on a manifest: ignored
@@ -487,24 +591,24 @@ public static class Validator
             switch (decoded.Value)
             {
                 case UnsupportedFile:
-                    ca.Ta.Count(RpkiObjectType.Unknown);
+                    rec.Count(RpkiObjectType.Unknown);
                     return null;
                 case RouterCertificate router:
                 {
-                    if (CheckChild(ca, crl, crlUri, router.Certificate, "router certificate") is { } r) return r;
+                    if (CheckChild(ca, crl, crlUri, router.Certificate, "router certificate", rec) is { } r) return r;
                     var asns = router.Certificate.AsResourcesOrEmpty;
                     if (asns.IsInherit || !ca.As.Contains(asns)) return "router certificate AS resources not contained in the issuer's (RFC 6487 §7.2)";
                     if (router.Certificate.IpResources is not null) return "router certificate must not carry IP resources (RFC 8209 §3.1.3.4)";
-                    keys.AddRange(router.ToRouterKeys());
-                    ca.Ta.Count(RpkiObjectType.RouterCertificate);
-                    Expires(router.Certificate.NotAfter);
+                    rec.RouterKeys.AddRange(router.ToRouterKeys());
+                    rec.Count(RpkiObjectType.RouterCertificate);
+                    rec.Expires(router.Certificate.NotAfter);
                     return null;
                 }
                 case ResourceCertificate child:
                 {
                     if (child.Kind == CertificateKind.TrustAnchor)
                         return "certificate has the same SKI as its issuer (AKI = SKI on a non-TA) and would point back at the issuer's publication point: loop";
-                    if (CheckChild(ca, crl, crlUri, child, "CA certificate") is { } r) return r;
+                    if (CheckChild(ca, crl, crlUri, child, "CA certificate", rec) is { } r) return r;
                     if (ca.Path.Contains(child.SubjectKeyIdentifier))
                         return $"certificate repeats the SKI {child.SubjectKeyIdentifier} of a CA on its own path: loop";
                     if (ca.Depth + 1 > options.MaxDepth) return $"certificate chain deeper than {options.MaxDepth}";
@@ -513,48 +617,49 @@ public static class Validator
                     if (!ca.Ip.Contains(ip) || !ca.As.Contains(asr))
                         return "certificate resources not contained in the issuer's (RFC 6487 §7.2)";
                     if (ip.IsEmpty && asr.IsEmpty) return "CA certificate has no resources";
-                    ca.Ta.Count(RpkiObjectType.Certificate);
-                    Enqueue(new CaContext(ca.Ta, child, uri, ip, asr, new SkiPath(child.SubjectKeyIdentifier, ca.Path), ca.Depth + 1));
+                    rec.Count(RpkiObjectType.Certificate);
+                    rec.Children.Add(new ChildCa(child, uri, ip, asr));
                     return null;
                 }
                 case RoaObject roa:
                 {
-                    if (CheckEe(ca, crl, crlUri, roa.SignedObject, uri) is { } r) return "ROA: " + r;
+                    if (CheckEe(ca, crl, crlUri, roa.SignedObject, uri, rec) is { } r) return "ROA: " + r;
                     var ee = roa.EeCertificate.IpResourcesOrEmpty;
                     foreach (var p in roa.Prefixes)
                         if (!ee.ContainsPrefix(p.Prefix)) return $"ROA prefix {p.Prefix} not covered by the EE certificate's resources";
-                    vrps.AddRange(roa.ToVrps());
-                    ca.Ta.Count(RpkiObjectType.Roa);
+                    rec.Vrps.AddRange(roa.ToVrps());
+                    rec.Count(RpkiObjectType.Roa);
                     return null;
                 }
                 case AspaObject aspa:
                 {
-                    if (CheckEe(ca, crl, crlUri, aspa.SignedObject, uri) is { } r) return "ASPA: " + r;
+                    if (CheckEe(ca, crl, crlUri, aspa.SignedObject, uri, rec) is { } r) return "ASPA: " + r;
                     var eeAs = aspa.EeCertificate.AsResourcesOrEmpty;
                     if (eeAs.IsInherit || !eeAs.ContainsAsn(aspa.CustomerAsn)) return $"ASPA: customer AS{aspa.CustomerAsn} not covered by the EE certificate's AS resources";
-                    aspas.Add(aspa.ToAspa());
-                    ca.Ta.Count(RpkiObjectType.Aspa);
+                    rec.Aspas.Add(aspa.ToAspa());
+                    rec.Count(RpkiObjectType.Aspa);
                     return null;
                 }
                 case SignedObject other:
                 {
-                    if (CheckEe(ca, crl, crlUri, other, uri) is { } r) return r;
-                    ca.Ta.Count(other.Type);
+                    if (CheckEe(ca, crl, crlUri, other, uri, rec) is { } r) return r;
+                    rec.Count(other.Type);
                     return null;
                 }
                 case Crl:
                     return "a second CRL on the manifest";
                 default:
-                    ca.Ta.Count(decoded.Value!.Type);
+                    rec.Count(decoded.Value!.Type);
                     return null;
             }
         }
 
         /// <summary>Checks shared by child CA and router certificates: issuer signature, AKI, validity, revocation, CRLDP.</summary>
-        private string? CheckChild(CaContext ca, Crl crl, string crlUri, ResourceCertificate child, string what)
+        private string? CheckChild(CaContext ca, Crl crl, string crlUri, ResourceCertificate child, string what, PointRecording rec)
         {
             if (child.AuthorityKeyIdentifier != ca.Cert.SubjectKeyIdentifier) return $"{what}: AKI does not match the issuer's SKI";
             if (!child.VerifySignedBy(ca.Cert)) return "certificate signature does not verify with the issuer key";
+            rec.Window(child.NotBefore, child.NotAfter);
             if (child.CheckValidityAt(now) is { } w) return child.NotBefore > now ? $"{what} not yet valid ({w})" : $"{what} expired ({w})";
             if (crl.IsRevoked(child)) return $"{what} revoked by the parent's CRL";
             if (child.CrlUri != crlUri) return $"{what}: CRL distribution point {child.CrlUri} is not the issuer's CRL {crlUri}";
@@ -562,11 +667,12 @@ public static class Validator
         }
 
         /// <summary>Checks of a signed object's EE certificate against the publication point's CA.</summary>
-        private string? CheckEe(CaContext ca, Crl crl, string crlUri, SignedObject so, string uri)
+        private string? CheckEe(CaContext ca, Crl crl, string crlUri, SignedObject so, string uri, PointRecording rec)
         {
             var ee = so.EeCertificate;
             if (ee.AuthorityKeyIdentifier != ca.Cert.SubjectKeyIdentifier) return "EE certificate AKI does not match the issuer's SKI";
             if (!ee.VerifySignedBy(ca.Cert)) return "EE certificate signature does not verify with the issuer key";
+            rec.Window(ee.NotBefore, ee.NotAfter);
             if (so.CheckValidityAt(now) is { } w) return ee.NotBefore > now ? $"EE certificate not yet valid ({w})" : $"EE certificate expired ({w})";
             if (crl.IsRevoked(ee)) return "EE certificate revoked by the issuer's CRL";
             if (ee.CrlUri != crlUri) return $"EE certificate CRL distribution point {ee.CrlUri} is not the issuer's CRL {crlUri}";
@@ -574,8 +680,95 @@ public static class Validator
             var asr = ee.AsResourcesOrEmpty.ResolveInherit(ca.As);
             if (!ca.Ip.Contains(ip) || !ca.As.Contains(asr)) return "EE certificate resources not contained in the issuer's (RFC 6487 §7.2)";
             if (ee.SignedObjectUri is { } s && s != uri) return $"EE certificate signedObject SIA {s} is not the object's URI";
-            Expires(ee.NotAfter);
+            rec.Expires(ee.NotAfter);
             return null;
         }
+    }
+
+    /// <summary>
+    /// What computing one publication point produced and depended on: its products (replayed by
+    /// <c>Apply</c>), the files it read, and the time interval over which every validity comparison it made keeps
+    /// its answer. One per point and worker, so no locking.
+    /// </summary>
+    private sealed class PointRecording(DateTimeOffset now)
+    {
+        /// <summary>Latest compared-against time not after <c>now</c>: earlier, some comparison answers differently.</summary>
+        public DateTimeOffset From = DateTimeOffset.MinValue;
+        /// <summary>Earliest compared-against time after <c>now</c>: an expiry, or a notBefore/thisUpdate after which an object becomes usable.</summary>
+        public DateTimeOffset Until = DateTimeOffset.MaxValue;
+        /// <summary>False when the outcome depends on something an entry cannot check (unmappable path, I/O error, unexpected exception).</summary>
+        public bool Cacheable = true;
+        private string? _directory;
+        private string _base = "";
+        private readonly List<(string Name, long Length, long Ticks)> _files = [];
+        public PublicationPointCache.FileStamp? DirectoryStamp;
+        public PublicationPointCache.FileStamp? PreviousManifest;
+
+        public readonly List<Vrp> Vrps = [];
+        public readonly List<RouterKey> RouterKeys = [];
+        public readonly List<Aspa> Aspas = [];
+        public readonly List<ChildCa> Children = [];
+        private readonly List<RejectedObject> _rejections = [];
+        private readonly Dictionary<RpkiObjectType, int> _counts = [];
+        private DateTimeOffset? _expiry;
+
+        /// <summary>
+        /// Records a time <c>now</c> is compared with as <c>now &lt; t</c> (or <c>now ≥ t</c>); every comparison the
+        /// validator makes has that form once a strict <c>now &gt; until</c> is taken as <c>now ≥ until + 1 tick</c>.
+        /// </summary>
+        public void Threshold(DateTimeOffset t)
+        {
+            if (t <= now) { if (t > From) From = t; }
+            else if (t < Until) Until = t;
+        }
+
+        /// <summary>A [from, until] window checked with <see cref="RpkiObject.CheckValidityAt"/> (<c>now &lt; from</c>, <c>now &gt; until</c>).</summary>
+        public void Window(DateTimeOffset from, DateTimeOffset until)
+        {
+            Threshold(from);
+            Threshold(until == DateTimeOffset.MaxValue ? until : until.AddTicks(1));
+        }
+
+        public void SetDirectory(string? directory, string ppBase)
+        {
+            _directory = directory;
+            _base = ppBase;
+            if (directory is null) Cacheable = false;
+        }
+
+        /// <summary>Notes a file read from the point's directory; files elsewhere (or not stat-able) make the point uncacheable.</summary>
+        public void AddFile(string uri, PublicationPointCache.FileStamp? stamp)
+        {
+            if (_directory is null || stamp is not { } s || !uri.StartsWith(_base, StringComparison.Ordinal)) { Cacheable = false; return; }
+            string name = uri[_base.Length..];
+            if (name.Contains('/') || Path.Combine(_directory, name) != s.Path) { Cacheable = false; return; }
+            _files.Add((name, s.Length, s.Ticks));
+        }
+
+        public void Count(RpkiObjectType type) => _counts[type] = _counts.GetValueOrDefault(type) + 1;
+
+        public void Expires(DateTimeOffset t)
+        {
+            if (_expiry is null || t < _expiry) _expiry = t;
+        }
+
+        public void Reject(string uri, string reason) => _rejections.Add(new RejectedObject(uri, reason));
+
+        public PointOutcome ToOutcome(int objects) => new()
+        {
+            Objects = objects,
+            Vrps = [.. Vrps],
+            RouterKeys = [.. RouterKeys],
+            Aspas = [.. Aspas],
+            Children = [.. Children],
+            Rejections = [.. _rejections],
+            Counts = [.. _counts],
+            EarliestExpiry = _expiry,
+        };
+
+        public PublicationPointCache.Entry? ToEntry(PointOutcome outcome)
+            => Cacheable && _directory is not null
+                ? new PublicationPointCache.Entry(_directory, [.. _files], DirectoryStamp, PreviousManifest, From, Until, outcome)
+                : null;
     }
 }

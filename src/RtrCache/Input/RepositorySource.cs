@@ -21,6 +21,11 @@ public sealed class RepositorySource : PayloadSource
     private readonly TimeSpan _runTimeout;
     private readonly ValidatorOptions _options;
     private readonly ILogger? _logger;
+    /// <summary>
+    /// Kept across runs so a run over unchanged repositories (RRDP 304, rsync with nothing new) replays the
+    /// publication points of the previous run instead of re-reading and re-verifying every object.
+    /// </summary>
+    private readonly PublicationPointCache _cache = new();
 
     /// <summary>Validates the local tree <paramref name="repository"/> as it is.</summary>
     public RepositorySource(string talDirectory, string repository, ValidatorOptions? options = null)
@@ -79,7 +84,7 @@ public sealed class RepositorySource : PayloadSource
         FetchRun? fetch = _fetcher?.BeginRun(runCts.Token);
         IRepositoryProvider provider = fetch is null ? new DirectoryRepository(_repository!) : fetch;
         var validation = new ValidationProgress();
-        var options = _options with { Progress = validation };
+        var options = _options with { Progress = validation, Cache = _options.Cache ?? _cache };
         using var progress = fetch is null ? null : StartProgress(fetch, validation);
         ValidationResult result;
         try
