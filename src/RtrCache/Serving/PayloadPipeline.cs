@@ -201,7 +201,7 @@ public sealed class PayloadPipeline : BackgroundService
             var requested = _trigger.Requested;
             var fired = await Task.WhenAny(timer, _source.ChangeSignal, _slurm.ChangeSignal, requested).ConfigureAwait(false);
             await wake.CancelAsync().ConfigureAwait(false);
-            if (fired == requested) _forceNext = requested.Result;
+            if (fired == requested) _forceNext = _trigger.Take();
             if (fired != timer && !stoppingToken.IsCancellationRequested)
             {
                 // Writers rarely replace a file in one step; let them finish before reading it.

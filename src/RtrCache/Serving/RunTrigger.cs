@@ -16,7 +16,9 @@ public sealed class RunTrigger : IDisposable
 
     private readonly ILogger<RunTrigger> _logger;
     private readonly List<PosixSignalRegistration> _registrations = [];
-    private TaskCompletionSource<bool> _signal = NewSignal();
+    private readonly object _lock = new();
+    private TaskCompletionSource _signal = NewSignal();
+    private bool _force;
 
     public RunTrigger(ILogger<RunTrigger> logger)
     {
@@ -28,17 +30,39 @@ public sealed class RunTrigger : IDisposable
         }
     }
 
-    /// <summary>Completes with the force flag when a round was requested after it was taken.</summary>
-    public Task<bool> Requested => Volatile.Read(ref _signal).Task;
+    /// <summary>
+    /// Completes when a round has been requested and not yet taken with <see cref="Take"/>; a request made while
+    /// a round runs leaves it completed, so the loop starts one more round as soon as it looks again.
+    /// </summary>
+    public Task Requested
+    {
+        get { lock (_lock) return _signal.Task; }
+    }
 
     /// <summary>Asks for a round now; <paramref name="force"/> re-reads inputs even when they look unchanged.</summary>
     public void Request(string why, bool force)
     {
         _logger.LogInformation("Update round requested by {Source}", why);
-        Interlocked.Exchange(ref _signal, NewSignal()).TrySetResult(force);
+        lock (_lock)
+        {
+            _force |= force;
+            _signal.TrySetResult();
+        }
     }
 
-    private static TaskCompletionSource<bool> NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>Takes the pending request (if any) for the round about to start; true when it asked to force a re-read.</summary>
+    public bool Take()
+    {
+        lock (_lock)
+        {
+            bool force = _force;
+            _force = false;
+            if (_signal.Task.IsCompleted) _signal = NewSignal();
+            return force;
+        }
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public void Dispose()
     {
