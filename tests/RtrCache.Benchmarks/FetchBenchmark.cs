@@ -161,6 +161,11 @@ public static class FetchBenchmark
                 Step($"rsync floor {round}/{runs}: {rw:F1} s, {rsyncBytes} bytes, {rsyncFiles} files");
                 floors.Add(new Measurement("rsync -rt (floor)", rw, rc, rr, rsyncBytes, $"{rsyncFiles} files", rlog, rout));
             }
+            // The operator's warm run: a long-running serve on the same cache, where the validator keeps the results
+            // of unchanged publication points between runs (a one-shot validate process cannot).
+            Step("serve on the warm cache: first run, then 3 runs started by SIGUSR1 ...");
+            var serve = ServeWarmRuns.Measure(dll, repo.TalDirectory, cache, server.CaCertificatePemPath, 3, ChildTimeout);
+            Step($"serve: first run {serve.FirstRunSeconds:F1} s, warm runs {string.Join(", ", serve.WarmSeconds.Select(x => x.ToString("F1", CultureInfo.InvariantCulture)))} s; {serve.Summary}");
             load += " → " + LoadAverage();
 
             var medCold = Median(colds);
@@ -180,9 +185,12 @@ public static class FetchBenchmark
                 double f = fetchOnly.Order().ElementAt(fetchOnly.Count / 2);
                 Console.WriteLine($"| cold, fetch only (RRDP repository's time in the fetch report) | {f:F1} s | {string.Join(", ", fetchOnly.Select(x => x.ToString("F1", CultureInfo.InvariantCulture)))} | | | | | {f / medFloor.Wall:F2}× |");
             }
+            double serveWarm = serve.WarmSeconds.Order().ElementAt(serve.WarmSeconds.Count / 2);
+            Console.WriteLine($"| serve, first run on the fetched cache (notification 304, validator cold) | {serve.FirstRunSeconds:F1} s | | | {serve.PeakRssMb} MB (whole serve process) | | | {serve.FirstRunSeconds / medFloor.Wall:F2}× |");
+            Console.WriteLine($"| serve, warm run (SIGUSR1, nothing changed) | {serveWarm:F1} s | {string.Join(", ", serve.WarmSeconds.Select(x => x.ToString("F1", CultureInfo.InvariantCulture)))} | | | | | {serveWarm / medFloor.Wall:F2}× |");
             Console.WriteLine();
             Console.WriteLine($"goals: cold ≤ 1.5 × rsync floor: {medCold.Wall / medFloor.Wall:F2}× ({(medCold.Wall <= 1.5 * medFloor.Wall ? "met" : "NOT met")}); "
-                              + $"warm < 5 s: {medWarm.Wall:F1} s ({(medWarm.Wall < 5 ? "met" : "NOT met")})");
+                              + $"warm run in serve < 5 s: {serveWarm:F1} s ({(serveWarm < 5 ? "met" : "NOT met")}); one-shot validate on a warm cache: {medWarm.Wall:F1} s");
             return colds.Concat(warms).All(m => m.Result == "= expected") ? 0 : 1;
         }
         finally
