@@ -199,10 +199,12 @@ public sealed class RrdpClient(HttpDownloader downloader, FetchOptions options)
             string? error = await DownloadVerifiedAsync(n.Snapshot, stream, "snapshot").ConfigureAwait(false);
             if (error is not null) return error;
             using var staging = store.BeginEmpty();
-            var applier = new RrdpApplier(staging.Root, freshTree: true, ct);
+            // Declared after the staging generation so it is disposed first: its writers stop before a failed staging tree is deleted.
+            using var writer = new ParallelSnapshotWriter(staging.Root, _options.SnapshotWriters, _options.SnapshotQueueBytes, ct);
             try
             {
-                SnapshotParser.Parse(stream, n.SessionId, n.Serial, new RrdpObjectRules(authority, _options.MaxObjectBytes), applier, _options.MaxRrdpFileBytes);
+                SnapshotParser.Parse(stream, n.SessionId, n.Serial, new RrdpObjectRules(authority, _options.MaxObjectBytes), writer, _options.MaxRrdpFileBytes);
+                writer.Complete();
             }
             catch (RrdpException e)
             {
