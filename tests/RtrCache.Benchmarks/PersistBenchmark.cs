@@ -87,22 +87,7 @@ public static class PersistBenchmark
         return counter.Length;
     }
 
-    private static PayloadSet Build((List<Vrp> Vrps, List<Aspa> Aspas, List<RouterKey> Keys) data)
-        => PayloadSet.Create(data.Vrps, data.Keys, data.Aspas);
+    private static PayloadSet Build((List<Vrp> Vrps, List<Aspa> Aspas, List<RouterKey> Keys) data) => PayloadBenchmark.Build(data);
 
-    private static double[] Measure(int runs, Func<object> action)
-    {
-        GC.KeepAlive(action());
-        var ms = new double[runs];
-        for (int i = 0; i < runs; i++)
-        {
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-            var sw = Stopwatch.StartNew();
-            var r = action();
-            ms[i] = sw.Elapsed.TotalMilliseconds;
-            GC.KeepAlive(r);
-        }
-        return ms;
-    }
+    private static double[] Measure(int runs, Func<object> action) => PayloadBenchmark.Measure(runs, action);
 }

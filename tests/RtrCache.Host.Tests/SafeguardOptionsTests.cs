@@ -31,23 +31,7 @@ public sealed class SafeguardOptionsTests
         catch (IOException) { }
     }
 
-    private static async Task<(int Exit, string Error)> RunAsync(params string[] args)
-    {
-        var root = new RootCommand { ServeCommand.Create() };
-        var error = new StringWriter();
-        var original = Console.Error;
-        Console.SetError(error);
-        try
-        {
-            var config = new InvocationConfiguration { Error = error, Output = TextWriter.Null };
-            int exit = await root.Parse(["serve", .. args]).InvokeAsync(config);
-            return (exit, error.ToString());
-        }
-        finally
-        {
-            Console.SetError(original);
-        }
-    }
+    private static Task<(int Exit, string Error)> RunAsync(params string[] args) => ServeCommandTests.RunAsync(args);
 
     private async Task AssertRefusedAsync(string expected, params string[] args)
     {

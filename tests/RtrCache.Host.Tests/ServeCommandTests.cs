@@ -6,7 +6,8 @@ namespace RtrCache.Host.Tests;
 /// <summary>Bad options stop start-up with exit code 2 and a message naming the option and value.</summary>
 public sealed class ServeCommandTests
 {
-    private static async Task<(int Exit, string Error)> RunAsync(params string[] args)
+    /// <summary>Runs <c>rtrcache serve ARGS</c> in process and returns its exit code and standard error.</summary>
+    internal static async Task<(int Exit, string Error)> RunAsync(params string[] args)
     {
         var root = new RootCommand { ServeCommand.Create() };
         var error = new StringWriter();
