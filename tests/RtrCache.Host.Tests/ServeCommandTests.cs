@@ -80,6 +80,25 @@ public sealed class ServeCommandTests
     }
 
     [Test]
+    public async Task An_extra_ca_file_without_a_certificate_stops_start_up_with_a_message()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "rtrcache-serve-extra-ca-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            string pem = Path.Combine(dir, "not-a-ca.pem");
+            File.WriteAllText(pem, "no certificate here\n");
+            var (exit, error) = await RunAsync("--tal-dir", "/tmp", "--cache-dir", Path.Combine(dir, "cache"), "--extra-ca", pem);
+            Assert.That(exit, Is.EqualTo(2));
+            Assert.That(error, Does.Contain("--extra-ca").And.Contain(pem).And.Contain("no certificate"));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Test]
     public async Task Without_a_source_option_the_shipped_RIR_TALs_are_used()
     {
         // Fetching the real RPKI is not possible here; an unwritable cache directory stops it before any network use,

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Net;
 using RtrCache.Host.Cli.Configuration;
+using RtrCache.Host.Input;
 using RtrCache.Host.Serving;
 using RtrCache.Payload;
 using RtrCache.Rtr.Protocol;
@@ -136,6 +137,22 @@ public static class ServeCommand
             // The serving state is persisted in every mode, so the cache directory must be writable in every mode.
             if (errors.Count == 0 && CacheDirectoryProblem(cache) is { } cacheProblem)
                 errors.Add($"--cache-dir {cache}{(parse.GetResult(cacheDir) is { Implicit: true } ? " (the default)" : "")}: {cacheProblem}");
+            var fetchSettings = fetching ? new FetchSettings
+            {
+                ExtraCaFiles = extraCas,
+                RsyncPath = parse.GetValue(rsyncPath)!,
+                RsyncEnabled = !parse.GetValue(disableRsync),
+                RrdpFallbackTime = TimeSpan.FromSeconds(fallbackSeconds),
+                FetchTimeout = TimeSpan.FromSeconds(fetchSeconds),
+                RunTimeout = TimeSpan.FromSeconds(runSeconds),
+            } : null;
+            if (fetchSettings is not null && errors.Count == 0)
+            {
+                // Opened once now (and closed again for the host to open), so an unusable --extra-ca or a cache held
+                // by another rtrcache stops start-up with a message instead of failing when the host starts.
+                using var fetcher = FetchOptionsFactory.TryOpen(cache, fetchSettings, null, out var fetchError);
+                if (fetchError is not null) errors.Add(fetchError);
+            }
             if (errors.Count > 0)
             {
                 foreach (var e in errors) Console.Error.WriteLine($"rtrcache serve: {provenance?.Annotate(e) ?? e}");
@@ -148,15 +165,7 @@ public static class ServeCommand
                 TalDirectory = tals,
                 RepositoryDirectory = repository,
                 CacheDirectory = cache,
-                Fetch = fetching ? new FetchSettings
-                {
-                    ExtraCaFiles = extraCas,
-                    RsyncPath = parse.GetValue(rsyncPath)!,
-                    RsyncEnabled = !parse.GetValue(disableRsync),
-                    RrdpFallbackTime = TimeSpan.FromSeconds(fallbackSeconds),
-                    FetchTimeout = TimeSpan.FromSeconds(fetchSeconds),
-                    RunTimeout = TimeSpan.FromSeconds(runSeconds),
-                } : null,
+                Fetch = fetchSettings,
                 SlurmFiles = slurmFiles,
                 RtrListen = rtrEndpoints,
                 HttpListen = httpEndpoints,

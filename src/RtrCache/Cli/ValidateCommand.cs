@@ -143,24 +143,12 @@ public static class ValidateCommand
             }
             else
             {
-                RepositoryFetcher fetcher;
-                string cache = FetchOptionsFactory.RepositoryDirectory(a.CacheDirectory!);
-                try
+                var fetcher = FetchOptionsFactory.TryOpen(a.CacheDirectory!, fetch, (level, message) =>
                 {
-                    fetcher = new RepositoryFetcher(cache, FetchOptionsFactory.Create(fetch, (level, message) =>
-                    {
-                        // Warnings and errors are what an operator acts on; progress chatter stays out of a one-shot run.
-                        if (level >= FetchLogLevel.Warning) lock (stderr) stderr.WriteLine($"rtrcache validate: fetch: {message}");
-                    }));
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    return Usage(stderr, $"--cache-dir {a.CacheDirectory}: {e.Message}");
-                }
-                catch (InvalidDataException e)
-                {
-                    return Usage(stderr, $"--extra-ca: {e.Message}");
-                }
+                    // Warnings and errors are what an operator acts on; progress chatter stays out of a one-shot run.
+                    if (level >= FetchLogLevel.Warning) lock (stderr) stderr.WriteLine($"rtrcache validate: fetch: {message}");
+                }, out var openError);
+                if (fetcher is null) return Usage(stderr, openError!);
                 using (fetcher)
                 {
                     var run = fetcher.BeginRun(ct);

@@ -33,6 +33,29 @@ public static class FetchOptionsFactory
         Log = log,
     };
 
+    /// <summary>
+    /// Opens the fetcher of <paramref name="cacheDirectory"/>, or says which option is wrong: a cache held by
+    /// another rtrcache or not writable (<c>--cache-dir</c>), an unusable extra root (<c>--extra-ca</c>). Both
+    /// commands call it before doing anything, so such a mistake stops start-up with a message, not a stack trace.
+    /// </summary>
+    public static RepositoryFetcher? TryOpen(string cacheDirectory, FetchSettings fetch, Action<FetchLogLevel, string>? log, out string? error)
+    {
+        error = null;
+        try
+        {
+            return new RepositoryFetcher(RepositoryDirectory(cacheDirectory), Create(fetch, log));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            error = $"--cache-dir {cacheDirectory}: {e.Message}";
+        }
+        catch (InvalidDataException e)
+        {
+            error = $"--extra-ca: {e.Message}";
+        }
+        return null;
+    }
+
     /// <summary>Forwards fetcher messages to <paramref name="logger"/> at the matching level (the server's console log).</summary>
     public static Action<FetchLogLevel, string> LogTo(ILogger logger) => (level, message) => logger.Log(level switch
     {
