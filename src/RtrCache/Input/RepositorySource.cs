@@ -50,12 +50,6 @@ public sealed class RepositorySource : PayloadSource
         ? $"{_repository} (TALs in {_talDirectory})"
         : $"the RPKI from the TALs in {_talDirectory} (cache {_fetcher.CacheDirectory})";
 
-    /// <summary>The last completed validation, for reports.</summary>
-    public ValidationResult? LastRun { get; private set; }
-
-    /// <summary>The repositories of the last completed run (fetch mode only).</summary>
-    public FetchReport? LastFetch { get; private set; }
-
     /// <summary>Called when a run starts.</summary>
     public event Action<DateTimeOffset>? RunStarted;
 
@@ -107,8 +101,6 @@ public sealed class RepositorySource : PayloadSource
         var report = fetch?.Report;
         // Repositories no CA has referenced for a month (and not fetched since) only take disk space.
         if (fetch is not null) _fetcher!.PruneUnused(fetch, TimeSpan.FromDays(30));
-        LastRun = result;
-        LastFetch = report;
         if (result.TrustAnchors.All(t => t.Error is not null))
         {
             string error = $"{Name}: no trust anchor could be used: {string.Join("; ", result.TrustAnchors.Select(t => $"{t.Name}: {t.Error}"))}";
