@@ -137,6 +137,25 @@ public class RsyncFetchTests
     }
 
     [Test]
+    public async Task A_same_size_rewrite_within_the_same_second_is_fetched()
+    {
+        // rsync's default quick check (size and whole-second mtime) would keep the old bytes here.
+        var second = new DateTime(2026, 11, 25, 12, 0, 0, DateTimeKind.Utc);
+        Put("ca/ca.mft", seed: 1);
+        Put("ca/ca.crl", seed: 2);
+        File.SetLastWriteTimeUtc(Source("ca/ca.crl"), second.AddTicks(1_000_000));
+        var (first, _) = await RunOnce();
+        Assert.That(File.ReadAllBytes(Local(first, "ca/ca.crl")), Is.EqualTo(TestData.Blob(2)));
+
+        Put("ca/ca.crl", seed: 3);
+        File.SetLastWriteTimeUtc(Source("ca/ca.crl"), second.AddTicks(6_000_000));
+        Assert.That(new FileInfo(Source("ca/ca.crl")).Length, Is.EqualTo(new FileInfo(Local(first, "ca/ca.crl")).Length), "same size");
+        var (changed, report) = await RunOnce();
+        Assert.That(report.Repositories.Single().Outcome, Is.EqualTo(FetchOutcome.Updated));
+        Assert.That(File.ReadAllBytes(Local(changed, "ca/ca.crl")), Is.EqualTo(TestData.Blob(3)), "the rewritten CRL arrived");
+    }
+
+    [Test]
     public async Task Daemon_down_fails_and_then_serves_the_cached_copy_as_stale()
     {
         Put("ca/ca.mft");

@@ -47,9 +47,14 @@ public sealed class RsyncRunner(FetchOptions options)
         return args;
     }
 
+    // --modify-window=-1: rsync's quick check compares mtimes in whole seconds by default, so a file that a
+    // publication server rewrites with the same size within the same second (a re-issued CRL or manifest) would
+    // be skipped and the copy would fail its manifest hash. A negative window makes the receiver (rsync >= 3.1.3)
+    // compare nanoseconds too; a sender that does not send them just compares as before.
     private List<string> CommonArguments() =>
     [
         "--no-motd",
+        "--modify-window=-1",
         "--stats",
         "--contimeout=" + Seconds(options.ConnectTimeout),
         "--timeout=" + Seconds(options.RsyncIoTimeout),
