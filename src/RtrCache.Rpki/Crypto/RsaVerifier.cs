@@ -13,7 +13,8 @@ namespace RtrCache.Rpki.Crypto;
 /// (measured on the 2-core build machine) against ~20 µs for the verification itself, and BouncyCastle's
 /// <c>RsaKeyParameters</c> runs a ~16 ms modulus primality check per key. So when the process can load
 /// libcrypto, the key is built with OpenSSL's RSA/BN functions directly (~23 µs per verification including
-/// the key); otherwise .NET's <see cref="RSA"/> is used. Both give the same answers (tested).
+/// the key); otherwise .NET's <see cref="RSA"/> is used. Both give the same answers (tested). A key that
+/// verifies many signatures (a CA's) goes through <see cref="RsaPublicKey"/> instead, which keeps its RSA*.
 /// </remarks>
 internal static class RsaVerifier
 {
@@ -56,27 +57,11 @@ internal static class RsaVerifier
 
     private static bool VerifyNative(byte[] modulus, byte[] exponent, ReadOnlySpan<byte> hash, ReadOnlySpan<byte> signature)
     {
-        IntPtr rsa = Native.RSA_new();
-        if (rsa == IntPtr.Zero) return VerifyManaged(modulus, exponent, hash, signature);
+        IntPtr rsa = CreateNativeKey(modulus, exponent, out bool useManaged);
+        if (rsa == IntPtr.Zero) return useManaged && VerifyManaged(modulus, exponent, hash, signature);
         try
         {
-            IntPtr n = Native.BN_bin2bn(ref MemoryMarshal.GetArrayDataReference(modulus), modulus.Length, IntPtr.Zero);
-            IntPtr e = Native.BN_bin2bn(ref MemoryMarshal.GetArrayDataReference(exponent), exponent.Length, IntPtr.Zero);
-            if (n == IntPtr.Zero || e == IntPtr.Zero || Native.RSA_set0_key(rsa, n, e, IntPtr.Zero) != 1)
-            {
-                if (n != IntPtr.Zero) Native.BN_free(n);
-                if (e != IntPtr.Zero) Native.BN_free(e);
-                return false;
-            }
-            Span<byte> decrypted = stackalloc byte[modulus.Length];
-            int length = Native.RSA_public_decrypt(signature.Length, ref MemoryMarshal.GetReference(signature), ref MemoryMarshal.GetReference(decrypted), rsa, 1 /* RSA_PKCS1_PADDING */);
-            if (length <= 0)
-            {
-                Native.ERR_clear_error();
-                return false;
-            }
-            var digestInfo = decrypted[..length];
-            return MatchesDigestInfo(digestInfo, DigestInfoSha256, hash) || MatchesDigestInfo(digestInfo, DigestInfoSha256NoNull, hash);
+            return VerifyNative(rsa, hash, signature);
         }
         finally
         {
@@ -84,8 +69,100 @@ internal static class RsaVerifier
         }
     }
 
+    /// <summary>
+    /// Builds an RSA* holding the key, or returns zero: with <paramref name="useManaged"/> set when libcrypto could
+    /// not even allocate the RSA (the caller verifies with .NET instead), clear when it refused the numbers (false).
+    /// </summary>
+    private static IntPtr CreateNativeKey(byte[] modulus, byte[] exponent, out bool useManaged)
+    {
+        useManaged = false;
+        IntPtr rsa = Native.RSA_new();
+        if (rsa == IntPtr.Zero)
+        {
+            useManaged = true;
+            return IntPtr.Zero;
+        }
+        IntPtr n = Native.BN_bin2bn(ref MemoryMarshal.GetArrayDataReference(modulus), modulus.Length, IntPtr.Zero);
+        IntPtr e = Native.BN_bin2bn(ref MemoryMarshal.GetArrayDataReference(exponent), exponent.Length, IntPtr.Zero);
+        if (n == IntPtr.Zero || e == IntPtr.Zero || Native.RSA_set0_key(rsa, n, e, IntPtr.Zero) != 1)
+        {
+            if (n != IntPtr.Zero) Native.BN_free(n);
+            if (e != IntPtr.Zero) Native.BN_free(e);
+            Native.RSA_free(rsa);
+            return IntPtr.Zero;
+        }
+        return rsa;
+    }
+
+    /// <summary>
+    /// The one RSA public operation and the DigestInfo comparison. <paramref name="signature"/> has the modulus'
+    /// length (checked by every caller). Safe on an RSA* shared between threads: OpenSSL builds the cached
+    /// Montgomery context under the RSA's lock and only reads the key otherwise.
+    /// </summary>
+    private static bool VerifyNative(IntPtr rsa, ReadOnlySpan<byte> hash, ReadOnlySpan<byte> signature)
+    {
+        Span<byte> decrypted = stackalloc byte[signature.Length];
+        int length = Native.RSA_public_decrypt(signature.Length, ref MemoryMarshal.GetReference(signature), ref MemoryMarshal.GetReference(decrypted), rsa, 1 /* RSA_PKCS1_PADDING */);
+        if (length <= 0)
+        {
+            Native.ERR_clear_error();
+            return false;
+        }
+        var digestInfo = decrypted[..length];
+        return MatchesDigestInfo(digestInfo, DigestInfoSha256, hash) || MatchesDigestInfo(digestInfo, DigestInfoSha256NoNull, hash);
+    }
+
     private static bool MatchesDigestInfo(ReadOnlySpan<byte> digestInfo, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> hash)
         => digestInfo.Length == prefix.Length + hash.Length && digestInfo.StartsWith(prefix) && digestInfo[prefix.Length..].SequenceEqual(hash);
+
+    /// <summary>
+    /// Builds the native key for <see cref="RsaPublicKey"/>; null when libcrypto could not, with
+    /// <paramref name="useManaged"/> as in <see cref="CreateNativeKey(byte[], byte[], out bool)"/>.
+    /// </summary>
+    internal static NativeKey? CreateReusableKey(byte[] modulus, byte[] exponent, out bool useManaged)
+    {
+        IntPtr rsa = CreateNativeKey(modulus, exponent, out useManaged);
+        return rsa == IntPtr.Zero ? null : new NativeKey(rsa);
+    }
+
+    /// <summary>
+    /// Verifies with a kept native key. Null when <paramref name="key"/> was released meanwhile (by
+    /// <see cref="RsaPublicKey.ReleaseNativeKey"/> or its finalizer): the caller then takes the one-shot path.
+    /// </summary>
+    internal static bool? VerifyNative(NativeKey key, ReadOnlySpan<byte> hash, ReadOnlySpan<byte> signature)
+    {
+        bool added = false;
+        try
+        {
+            key.DangerousAddRef(ref added);
+            return VerifyNative(key.DangerousGetHandle(), hash, signature);
+        }
+        catch (ObjectDisposedException)
+        {
+            return null;
+        }
+        finally
+        {
+            if (added) key.DangerousRelease();
+        }
+    }
+
+    /// <summary>
+    /// An RSA* kept for many verifications, freed with RSA_free when disposed or finalized. A SafeHandle so a
+    /// release racing a verification on another thread waits for it (reference count) instead of freeing under it.
+    /// </summary>
+    internal sealed class NativeKey : SafeHandle
+    {
+        internal NativeKey(IntPtr rsa) : base(IntPtr.Zero, ownsHandle: true) => SetHandle(rsa);
+
+        public override bool IsInvalid => handle == IntPtr.Zero;
+
+        protected override bool ReleaseHandle()
+        {
+            Native.RSA_free(handle);
+            return true;
+        }
+    }
 
     private static bool ProbeNative()
     {

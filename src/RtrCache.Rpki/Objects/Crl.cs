@@ -55,8 +55,12 @@ public sealed class Crl : RpkiObject
 
     public override string? CheckValidityAt(DateTimeOffset now) => CheckWindow("CRL", ThisUpdate, NextUpdate, now, late: "stale since nextUpdate");
 
-    /// <summary>True when <paramref name="issuer"/>'s key verifies the CRL signature (the caller also compares the AKI).</summary>
-    public bool VerifySignedBy(ResourceCertificate issuer) => VerifySignedBy(issuer.PublicKey);
+    /// <summary>
+    /// True when <paramref name="issuer"/>'s key verifies the CRL signature (the caller also compares the AKI).
+    /// The issuer's native key is kept for its other children (<see cref="Crypto.RsaPublicKey"/>).
+    /// </summary>
+    public bool VerifySignedBy(ResourceCertificate issuer)
+        => issuer.PublicKey.VerifySha256WithRsaReusingKey(_encoded.AsSpan(_tbsOffset, _tbsLength), _signature);
 
     public bool VerifySignedBy(RpkiPublicKey key) => key.VerifySha256WithRsa(_encoded.AsSpan(_tbsOffset, _tbsLength), _signature);
 

