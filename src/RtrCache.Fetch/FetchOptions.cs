@@ -94,6 +94,13 @@ public sealed record FetchOptions
     /// <summary>rsync processes running at the same time.</summary>
     public int MaxConcurrentRsync { get; init; } = 4;
 
+    /// <summary>
+    /// Let the validator start on the publication points of a snapshot while the rest of it is still arriving
+    /// (<see cref="Rrdp.SnapshotProgress"/>); what it computes counts only once the snapshot is committed. On by
+    /// default; off, a repository is handed over only when its fetch has ended.
+    /// </summary>
+    public bool EarlyValidation { get; init; } = true;
+
     /// <summary>No network at all: serve what the cache holds (tests, air-gapped use).</summary>
     public bool Offline { get; init; }
 

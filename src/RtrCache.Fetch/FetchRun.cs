@@ -28,6 +28,7 @@ public sealed class FetchRun : IRepositoryProvider
     private readonly ConcurrentDictionary<string, Lazy<Task<string?>>> _trustAnchors = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(RepositoryKind, string), RepositoryReport> _reports = new();
     private readonly ConcurrentDictionary<string, byte> _fellBack = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<SnapshotProgress>> _snapshots = new(StringComparer.Ordinal);
 
     internal FetchRun(RepositoryFetcher fetcher, CancellationToken ct)
     {
@@ -89,8 +90,11 @@ public sealed class FetchRun : IRepositoryProvider
             {
                 var key = notify!.OriginalString;
                 string authority = caRepository!.Authority;
-                rrdp = await _rrdp.GetOrAdd(key, _ => new Lazy<Task<RrdpOutcome>>(() => Task.Run(() => FetchRrdpAsync(notify, authority), CancellationToken.None)))
-                    .Value.WaitAsync(ct).ConfigureAwait(false);
+                var fetch = _rrdp.GetOrAdd(key, _ => new Lazy<Task<RrdpOutcome>>(() => Task.Run(() => FetchRrdpAsync(notify, authority), CancellationToken.None))).Value;
+                if (!fetch.IsCompleted && _fetcher.Options.EarlyValidation
+                    && await WhileSnapshotAsync(key, fetch, caRepository, request, ct).ConfigureAwait(false) is { } early)
+                    return early;
+                rrdp = await fetch.WaitAsync(ct).ConfigureAwait(false);
                 bool ours = rrdp.Authority is null || caRepository.SameAuthority(rrdp.Authority);
                 if (rrdp.Usable && ours) return rrdp.Location;
                 rrdpError = ours ? rrdp.Error : $"RRDP repository {key} holds objects of {rrdp.Authority}, not of {caRepository.Authority}";
@@ -113,6 +117,27 @@ public sealed class FetchRun : IRepositoryProvider
         if (rsync.Location.Root is not null) return rsync.Location with { Error = error };
         return new RepositoryLocation(null, null, error);
     }
+
+    /// <summary>
+    /// While the repository's fetch runs: once it applies a snapshot of objects on the CA's host, waits until the
+    /// directory of the CA's manifest is written and answers with the generation being written, marked
+    /// provisional. Null when the fetch ends first (the caller then takes its outcome).
+    /// </summary>
+    private async Task<RepositoryLocation?> WhileSnapshotAsync(string key, Task<RrdpOutcome> fetch, RsyncUri caRepository, PublicationPointRequest request, CancellationToken ct)
+    {
+        var started = SnapshotStarted(key).Task;
+        await Task.WhenAny(fetch, started).WaitAsync(ct).ConfigureAwait(false);
+        if (fetch.IsCompleted || !started.IsCompletedSuccessfully) return null;
+        var snapshot = started.Result;
+        if (!caRepository.SameAuthority(snapshot.Authority) || !RsyncUri.TryParse(request.ManifestUri, out var manifest, out _) || !manifest!.SameAuthority(snapshot.Authority))
+            return null;
+        await snapshot.WhenWrittenAsync(Path.GetDirectoryName(manifest.LocalPath(snapshot.Root))!).WaitAsync(ct).ConfigureAwait(false);
+        if (snapshot.Completion.IsCompleted) return null;
+        return new RepositoryLocation(snapshot.Root, snapshot.FallbackRoot) { Provisional = snapshot };
+    }
+
+    private TaskCompletionSource<SnapshotProgress> SnapshotStarted(string key)
+        => _snapshots.GetOrAdd(key, _ => new TaskCompletionSource<SnapshotProgress>(TaskCreationOptions.RunContinuationsAsynchronously));
 
     // ------------------------------------------------------------------ RRDP
 
@@ -154,7 +179,8 @@ public sealed class FetchRun : IRepositoryProvider
                             deadline.CancelAfter(_fetcher.Options.RepositoryTimeout);
                             try
                             {
-                                update = await _fetcher.Rrdp.UpdateAsync(store, notify, authority, n => { Interlocked.Add(ref bytes, n); Progress.AddBytes(n); }, deadline.Token).ConfigureAwait(false);
+                                update = await _fetcher.Rrdp.UpdateAsync(store, notify, authority, n => { Interlocked.Add(ref bytes, n); Progress.AddBytes(n); }, deadline.Token,
+                                    snapshot => SnapshotStarted(notify.OriginalString).TrySetResult(snapshot)).ConfigureAwait(false);
                             }
                             catch (OperationCanceledException) when (!_ct.IsCancellationRequested)
                             {

@@ -359,7 +359,9 @@ public class RrdpFetchTests
         Assert.That(report.Error, Does.Contain("SHA-256"));
         Assert.That(location.Root, Is.Null);
         Assert.That(location.Error, Does.Contain("SHA-256"));
-        Assert.That(Directory.GetDirectories(Path.Combine(_cache.Path, "rrdp"), "*", SearchOption.AllDirectories).Where(d => Path.GetFileName(d).StartsWith("staging-", StringComparison.Ordinal)), Is.Empty);
+        Assert.That(Directory.GetDirectories(Path.Combine(_cache.Path, "rrdp"), "*", SearchOption.AllDirectories)
+            .Where(d => Path.GetFileName(d).StartsWith("staging-", StringComparison.Ordinal) || Path.GetFileName(d).StartsWith("gen-", StringComparison.Ordinal)), Is.Empty,
+            "the generation the snapshot was streamed into is gone");
     }
 
     [Test]

@@ -49,12 +49,19 @@ public sealed class ParallelSnapshotWriter : IRrdpChangeSink, IDisposable
     private ExceptionDispatchInfo? _error;
     private long _published;
     private long _bytesWritten;
+    private readonly SnapshotProgress? _progress;
+    private int _lastDirectoryMark;
 
-    private readonly record struct Item(RsyncUri Uri, string Path, byte[] Buffer, int Length);
+    /// <summary>An object to write, or (with a null <see cref="Buffer"/>) the mark that every object of the directory <see cref="Path"/> queued before it is written.</summary>
+    private readonly record struct Item(RsyncUri? Uri, string Path, byte[]? Buffer, int Length, int Mark = 0);
 
-    /// <summary>Starts <paramref name="writers"/> (default <see cref="DefaultWriters"/>) writer threads for the empty tree at <paramref name="root"/>.</summary>
-    public ParallelSnapshotWriter(string root, int? writers = null, long queueBytes = DefaultQueueBytes, CancellationToken ct = default)
+    /// <summary>
+    /// Starts <paramref name="writers"/> (default <see cref="DefaultWriters"/>) writer threads for the empty tree at
+    /// <paramref name="root"/>; with <paramref name="progress"/>, each directory is reported once its objects are written.
+    /// </summary>
+    public ParallelSnapshotWriter(string root, int? writers = null, long queueBytes = DefaultQueueBytes, CancellationToken ct = default, SnapshotProgress? progress = null)
     {
+        _progress = progress;
         int count = writers ?? DefaultWriters;
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(queueBytes, 1);
@@ -93,6 +100,9 @@ public sealed class ParallelSnapshotWriter : IRrdpChangeSink, IDisposable
         string directory = Path.GetDirectoryName(path)!;
         if (directory != _lastDirectory)
         {
+            // The writer of the directory left behind reports it written once it reaches this mark.
+            if (_progress is not null && _lastDirectory is not null)
+                Enqueue(_queues[_lastWriter], new Item(null, _lastDirectory, null, 0, _lastDirectoryMark));
             // Objects come grouped by directory; each directory is created once, here, before any writer needs it.
             if (_directories.Add(directory))
             {
@@ -106,6 +116,7 @@ public sealed class ParallelSnapshotWriter : IRrdpChangeSink, IDisposable
                 }
             }
             _lastDirectory = directory;
+            if (_progress is not null) _lastDirectoryMark = _progress.Opened(directory);
             _lastWriter = _nextWriter;
             _nextWriter = (_nextWriter + 1) % _queues.Length;
         }
@@ -146,7 +157,8 @@ public sealed class ParallelSnapshotWriter : IRrdpChangeSink, IDisposable
         foreach (var t in _threads) t.Join();
         _wakeOnCancel.Dispose();
         foreach (var queue in _queues)
-            while (queue.TryDequeue(out var item)) ArrayPool<byte>.Shared.Return(item.Buffer);
+            while (queue.TryDequeue(out var item))
+                if (item.Buffer is not null) ArrayPool<byte>.Shared.Return(item.Buffer);
         _decoded.Dispose();
     }
 
@@ -165,7 +177,7 @@ public sealed class ParallelSnapshotWriter : IRrdpChangeSink, IDisposable
                 return;
             }
         }
-        ArrayPool<byte>.Shared.Return(item.Buffer);
+        if (item.Buffer is not null) ArrayPool<byte>.Shared.Return(item.Buffer);
         _ct.ThrowIfCancellationRequested();
         ThrowIfFailed();
     }
@@ -192,6 +204,11 @@ public sealed class ParallelSnapshotWriter : IRrdpChangeSink, IDisposable
                 while (queue.Count == 0 && !_completed && _error is null && !_ct.IsCancellationRequested) Monitor.Wait(_lock);
                 if (_error is not null || _disposed || _ct.IsCancellationRequested || !queue.TryDequeue(out item)) return;
             }
+            if (item.Buffer is null)
+            {
+                _progress?.Written(item.Path, item.Mark);
+                continue;
+            }
             try
             {
                 Write(item);
@@ -207,7 +224,7 @@ public sealed class ParallelSnapshotWriter : IRrdpChangeSink, IDisposable
             }
             finally
             {
-                ArrayPool<byte>.Shared.Return(item.Buffer);
+                ArrayPool<byte>.Shared.Return(item.Buffer!);
                 lock (_lock)
                 {
                     _bytesQueued -= item.Length;
@@ -233,7 +250,7 @@ public sealed class ParallelSnapshotWriter : IRrdpChangeSink, IDisposable
             }
             try
             {
-                using (fs) fs.Write(item.Buffer, 0, item.Length);
+                using (fs) fs.Write(item.Buffer!, 0, item.Length);
             }
             catch
             {

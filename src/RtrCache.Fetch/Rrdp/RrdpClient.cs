@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using RtrCache.Fetch.Http;
 using RtrCache.Fetch.Store;
 
@@ -31,9 +32,9 @@ public sealed class RrdpClient(HttpDownloader downloader, FetchOptions options)
     /// <paramref name="authority"/> (the rsync host of the CA repository that led here). Throws only
     /// <see cref="OperationCanceledException"/> for <paramref name="ct"/>.
     /// </summary>
-    public async Task<RrdpUpdate> UpdateAsync(RepositoryStore store, Uri notifyUri, string authority, Action<long>? progress, CancellationToken ct)
+    public async Task<RrdpUpdate> UpdateAsync(RepositoryStore store, Uri notifyUri, string authority, Action<long>? progress, CancellationToken ct, Action<SnapshotProgress>? snapshotStarted = null)
     {
-        var run = new Attempt(this, store, notifyUri, authority, progress, ct);
+        var run = new Attempt(this, store, notifyUri, authority, progress, snapshotStarted, ct);
         try
         {
             return await run.RunAsync().ConfigureAwait(false);
@@ -45,7 +46,7 @@ public sealed class RrdpClient(HttpDownloader downloader, FetchOptions options)
     }
 
     /// <summary>One update's working state.</summary>
-    private sealed class Attempt(RrdpClient client, RepositoryStore store, Uri notifyUri, string authority, Action<long>? progress, CancellationToken ct)
+    private sealed class Attempt(RrdpClient client, RepositoryStore store, Uri notifyUri, string authority, Action<long>? progress, Action<SnapshotProgress>? snapshotStarted, CancellationToken ct)
     {
         private readonly FetchOptions _options = client.Options;
         private readonly List<string> _warnings = [];
@@ -192,40 +193,111 @@ public sealed class RrdpClient(HttpDownloader downloader, FetchOptions options)
             return null;
         }
 
+        /// <summary>
+        /// Downloads the snapshot and applies it in one pass: the parser reads the body as it arrives (through a
+        /// bounded pipe, on its own thread) and the objects go into a new generation under its final name while the
+        /// SHA-256 of the whole file is computed on the way. Only when the download ended, the hash matches the
+        /// notification's and the parser accepted everything is the generation committed; otherwise it is deleted.
+        /// Streaming saves writing and re-reading a temporary copy of the file, and lets the validator start on
+        /// directories already written (<see cref="SnapshotProgress"/>); nothing from the file is used before its
+        /// hash is known to be right, since the generation stays unreferenced and the validator's results from it
+        /// count only after <see cref="SnapshotProgress.Completion"/> says it was committed.
+        /// </summary>
         private async Task<string?> ApplySnapshotAsync(RrdpNotification n, HttpValidators validators, DateTimeOffset now)
         {
-            string file = store.NewTempFile("snapshot");
-            await using var stream = TempStream(file);
-            string? error = await DownloadVerifiedAsync(n.Snapshot, stream, "snapshot").ConfigureAwait(false);
-            if (error is not null) return error;
-            using var staging = store.BeginEmpty();
-            // Declared after the staging generation so it is disposed first: its writers stop before a failed staging tree is deleted.
-            using var writer = new ParallelSnapshotWriter(staging.Root, _options.SnapshotWriters, _options.SnapshotQueueBytes, ct);
+            using var staging = store.BeginGeneration();
+            var progress = new SnapshotProgress(staging.Root, store.CurrentRoot, authority);
+            bool committed = false;
             try
             {
-                SnapshotParser.Parse(stream, n.SessionId, n.Serial, new RrdpObjectRules(authority, _options.MaxObjectBytes), writer, _options.MaxRrdpFileBytes);
-                writer.Complete();
+                snapshotStarted?.Invoke(progress);
+                string? error = await StreamSnapshotAsync(n, staging.Root, progress).ConfigureAwait(false);
+                if (error is not null) return error;
+                var state = new RrdpState
+                {
+                    NotifyUri = notifyUri.OriginalString,
+                    Authority = authority,
+                    SessionId = n.SessionId,
+                    Serial = n.Serial,
+                    // The listed history we are now in step with, for the RFC 9697 check next time.
+                    Deltas = n.Deltas.TakeLast(_options.DeltaHistory).Select(d => new RrdpDeltaRecord(d.Serial, d.HashHex)).ToList(),
+                    ETag = validators.ETag,
+                    LastModified = validators.LastModified,
+                    LastSnapshot = now,
+                    LastSuccess = now,
+                };
+                AtomicFile.Write(Path.Combine(staging.Root, RrdpState.FileName), state.ToJson());
+                store.Commit(staging);
+                committed = true;
+                return null;
             }
-            catch (RrdpException e)
+            finally
             {
-                return $"snapshot {n.Serial} ({n.Snapshot.Uri}): {e.Message}";
+                progress.End(committed);
             }
-            var state = new RrdpState
+        }
+
+        /// <summary>Downloads and parses the snapshot into <paramref name="root"/> at the same time; an error text on failure.</summary>
+        private async Task<string?> StreamSnapshotAsync(RrdpNotification n, string root, SnapshotProgress progress)
+        {
+            var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 4 * 1024 * 1024, resumeWriterThreshold: 2 * 1024 * 1024, useSynchronizationContext: false));
+            using var parserStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            string what = $"snapshot {n.Serial} ({n.Snapshot.Uri})";
+            // Dedicated thread: the parser blocks on the pipe and in file system calls for the whole snapshot.
+            var parse = Task.Factory.StartNew(() =>
             {
-                NotifyUri = notifyUri.OriginalString,
-                Authority = authority,
-                SessionId = n.SessionId,
-                Serial = n.Serial,
-                // The listed history we are now in step with, for the RFC 9697 check next time.
-                Deltas = n.Deltas.TakeLast(_options.DeltaHistory).Select(d => new RrdpDeltaRecord(d.Serial, d.HashHex)).ToList(),
-                ETag = validators.ETag,
-                LastModified = validators.LastModified,
-                LastSnapshot = now,
-                LastSuccess = now,
-            };
-            AtomicFile.Write(Path.Combine(staging.Root, RrdpState.FileName), state.ToJson());
-            store.Commit(staging);
-            return null;
+                var body = pipe.Reader.AsStream();
+                try
+                {
+                    // Declared after the generation's owner (the caller), so its writers stop before a failed tree is deleted.
+                    using var writer = new ParallelSnapshotWriter(root, _options.SnapshotWriters, _options.SnapshotQueueBytes, ct, progress);
+                    SnapshotParser.Parse(body, n.SessionId, n.Serial, new RrdpObjectRules(authority, _options.MaxObjectBytes), writer, _options.MaxRrdpFileBytes);
+                    writer.Complete();
+                    return (string?)null;
+                }
+                catch (RrdpException e)
+                {
+                    parserStop.Cancel(); // no point downloading the rest
+                    return e.Message;
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+                {
+                    // The download failed and ended the pipe with its error: the download result says why.
+                    parserStop.Cancel();
+                    return "incomplete: " + e.Message;
+                }
+                finally
+                {
+                    body.Dispose();
+                }
+            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+            HttpDownloadResult? download = null;
+            string? parseError = null;
+            try
+            {
+                download = await client.Downloader.DownloadAsync(n.Snapshot.Uri, pipe.Writer.AsStream(), _options.MaxRrdpFileBytes, null, Count, parserStop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                download = HttpDownloadResult.Fail(n.Snapshot.Uri, "stopped: the parser refused the file");
+            }
+            finally
+            {
+                // Whatever happened, the parser sees the end of the body (or the error) and its thread finishes
+                // before the caller may delete the generation.
+                await pipe.Writer.CompleteAsync(download?.Status == HttpDownloadStatus.Ok ? null : new IOException(download?.Error ?? "download cancelled")).ConfigureAwait(false);
+                try { parseError = await parse.ConfigureAwait(false); }
+                catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
+            }
+            ct.ThrowIfCancellationRequested();
+
+            // A wrong hash explains any parse error after it; a failed download explains an incomplete parse.
+            if (download.Status == HttpDownloadStatus.Ok && !download.Sha256!.AsSpan().SequenceEqual(n.Snapshot.Hash))
+                return $"snapshot {n.Snapshot.Uri}: SHA-256 {Convert.ToHexStringLower(download.Sha256!)} does not match the notification's {n.Snapshot.HashHex}";
+            if (parseError is not null && !parseError.StartsWith("incomplete: ", StringComparison.Ordinal)) return $"{what}: {parseError}";
+            if (download.Status != HttpDownloadStatus.Ok) return $"snapshot {n.Snapshot.Uri}: {download.Error}";
+            return parseError is null ? null : $"{what}: {parseError}";
         }
 
         /// <summary>Downloads a snapshot or delta, checks its SHA-256 and rewinds the stream for parsing; an error text on failure.</summary>

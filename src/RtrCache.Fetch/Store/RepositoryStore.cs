@@ -7,7 +7,7 @@ namespace RtrCache.Fetch.Store;
 /// One repository's crash-safe on-disk copies. The directory holds complete generations <c>gen-N/</c> (each laid
 /// out <c>HOST/MODULE/path</c>, so a generation is a validator root as it is), a pointer file <c>current</c> naming
 /// the generation in use and <c>previous</c> naming the one before it (the validator's fallback copy). An update is
-/// built in <c>staging-*/</c>, flushed, renamed to a fresh <c>gen-N</c>, and only then published by rewriting the
+/// built in <c>staging-*/</c> (or, for a snapshot, directly in an unreferenced <c>gen-N</c>), flushed, renamed to a fresh <c>gen-N</c>, and only then published by rewriting the
 /// pointers (write-temp, fsync, rename, fsync directory). Whatever instant a process dies at, <c>current</c> names
 /// a generation that was complete before the pointer moved; leftovers (staging directories, temporary files,
 /// unreferenced generations) are removed by <see cref="Open"/>. Older generations are deleted on commit, so at
@@ -122,6 +122,20 @@ public sealed class RepositoryStore
     }
 
     /// <summary>
+    /// An empty generation built under its final name <c>gen-N</c>, for a snapshot whose objects the validator may
+    /// read while it is still being written (<see cref="Rrdp.SnapshotProgress"/>): paths read before the commit stay
+    /// valid after it, since committing it only flushes it and moves the pointers. No pointer names it until then,
+    /// so a crash leaves an unreferenced generation that <see cref="Open"/> deletes, exactly like a staging directory.
+    /// </summary>
+    public StagingGeneration BeginGeneration()
+    {
+        string root = Path.Combine(Directory, GenerationPrefix + _nextGeneration++.ToString(CultureInfo.InvariantCulture));
+        TryDeleteDirectory(root);
+        System.IO.Directory.CreateDirectory(root);
+        return new StagingGeneration(root);
+    }
+
+    /// <summary>
     /// A staging generation that starts as a hard-link copy of the current one (deltas are applied to it). Changes
     /// to it must replace or unlink names, never write into an existing file: the files are shared with
     /// <see cref="CurrentRoot"/>.
@@ -153,9 +167,17 @@ public sealed class RepositoryStore
         if (!string.Equals(Path.GetDirectoryName(staging.Root), Directory, StringComparison.Ordinal))
             throw new ArgumentException("staging generation of another repository", nameof(staging));
         NativeFs.SyncFileSystem(staging.Root);
-        string name = GenerationPrefix + _nextGeneration++.ToString(CultureInfo.InvariantCulture);
-        string root = Path.Combine(Directory, name);
-        System.IO.Directory.Move(staging.Root, root);
+        string root;
+        if (GenerationNumber(Path.GetFileName(staging.Root)) is not null)
+        {
+            root = staging.Root; // built under its final name (BeginGeneration)
+        }
+        else
+        {
+            root = Path.Combine(Directory, GenerationPrefix + _nextGeneration++.ToString(CultureInfo.InvariantCulture));
+            System.IO.Directory.Move(staging.Root, root);
+        }
+        string name = Path.GetFileName(root);
         staging.Committed = true;
         NativeFs.FsyncDirectory(Directory);
         string? oldCurrent = CurrentRoot;

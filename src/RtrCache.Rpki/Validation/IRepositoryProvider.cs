@@ -22,6 +22,28 @@ public sealed record PublicationPointRequest(string CaCertificateUri, string CaR
 public sealed record RepositoryLocation(string? Root, string? FallbackRoot = null, string? Error = null)
 {
     public static RepositoryLocation At(string root) => new(root);
+
+    /// <summary>
+    /// Set when <see cref="Root"/> is a copy still being written (an RRDP snapshot being applied): the validator may
+    /// start on publication points whose files are already complete instead of waiting for the whole repository,
+    /// but what it computes from the copy counts only if <see cref="IProvisionalCopy.Completion"/> says the copy was
+    /// kept exactly as read. Null for a complete copy.
+    /// </summary>
+    public IProvisionalCopy? Provisional { get; init; }
+}
+
+/// <summary>
+/// A repository copy that is still being written and may yet be discarded (its snapshot fails its hash at the end,
+/// say). Files in it are written once and never changed, but one may be missing or half-written while the copy
+/// is provisional, so a publication point that does not load from it is retried once the copy is final.
+/// </summary>
+public interface IProvisionalCopy
+{
+    /// <summary>
+    /// Completes when the copy is final: true when it became the repository's current copy unchanged (whatever was
+    /// computed from it stands), false when it was discarded (everything computed from it must be recomputed).
+    /// </summary>
+    Task<bool> Completion { get; }
 }
 
 /// <summary>

@@ -29,7 +29,20 @@ public static class Validator
     {
         options ??= ValidatorOptions.Default;
         var sw = Stopwatch.StartNew();
-        var run = new RunState(repositories, now, options, ct);
+        // A repository copy read while it was still being written (RepositoryLocation.Provisional) may be discarded
+        // at its end; what was computed from it is then thrown away with the whole walk, which is repeated reading
+        // only final copies (the fetches are over by then, so the repeat costs validation time only).
+        for (int attempt = 0; ; attempt++)
+        {
+            var result = RunOnce(tals, repositories, now, options, speculate: attempt == 0, sw, ct);
+            if (result is not null) return result;
+        }
+    }
+
+    /// <summary>One walk; null when a provisional copy it used was discarded (then nothing of it may be used).</summary>
+    private static ValidationResult? RunOnce(IReadOnlyList<Tal> tals, IRepositoryProvider repositories, DateTimeOffset now, ValidatorOptions options, bool speculate, Stopwatch sw, CancellationToken ct)
+    {
+        var run = new RunState(repositories, now, options, ct) { Speculate = speculate };
         var tas = tals.Select(t => new TaState(t.Name) { TalUris = t.Uris }).ToList();
         // Trust anchors may need a download each; load them side by side.
         var loads = tals.Select((tal, i) => Task.Run(() =>
@@ -57,6 +70,7 @@ public static class Validator
         try { Task.WaitAll(loads, ct); }
         catch (AggregateException e) when (e.InnerExceptions.All(x => x is OperationCanceledException)) { throw new OperationCanceledException(ct); }
         run.Drain();
+        if (!run.ConfirmProvisional()) return null;
         run.EndCacheRun();
         return Collect(run, tas, sw, now);
     }
@@ -175,6 +189,19 @@ public static class Validator
         private readonly object _expiryLock = new();
         public DateTimeOffset? EarliestExpiry;
         private readonly long _cacheRun = options.Cache?.BeginRun() ?? 0;
+
+        /// <summary>Use provisional copies as they are being written (first attempt); otherwise wait until they are final.</summary>
+        public bool Speculate { get; init; }
+
+        /// <summary>Points computed from a provisional copy, with what is still to be settled once it is final.</summary>
+        private readonly ConcurrentBag<ProvisionalPoint> _provisionalPoints = [];
+        private readonly ConcurrentDictionary<IProvisionalCopy, byte> _provisionalCopies = new();
+
+        /// <summary>
+        /// What is left to do for a point computed from a provisional copy: its unlisted-file report (the names its
+        /// manifest lists) and, with a cache, its entry. Kept small: a cold run of a large repository holds one per CA.
+        /// </summary>
+        private sealed record ProvisionalPoint(TaState Ta, HashSet<string> Listed, string? ManifestSignedObjectUri, string Base, string Root, PointRecording? Recording, int Objects, string? CacheKey);
 
         /// <summary>After a completed walk: cache entries of points no longer reached are dropped.</summary>
         public void EndCacheRun() => options.Cache?.EndRun(_cacheRun);
@@ -361,6 +388,13 @@ public static class Validator
             if (location.Root is null && location.FallbackRoot is null)
             { Fail(ca, mftUri, "repository unavailable: " + (location.Error ?? "never fetched") + ": publication point fails"); return; }
 
+            if (location.Provisional is { } provisional)
+            {
+                if (!Speculate || provisional.Completion.IsCompleted) { AfterProvisional(ca, provisional); return; }
+                ProcessProvisional(ca, location, provisional, mftUri);
+                return;
+            }
+
             // An unchanged point (same CA context, same files, a time at which every check answers the same) is
             // replayed instead of read, hashed, decoded and verified again.
             var cache = options.Cache;
@@ -417,6 +451,85 @@ public static class Validator
             var outcome = UsePublicationPoint(ca, current, root!, rec);
             Apply(ca, outcome);
             if (cache is not null && key is not null && cacheable && rec.ToEntry(outcome) is { } entry) cache.Store(key, entry, _cacheRun);
+        }
+
+        /// <summary>
+        /// A point of a copy still being written. Its manifest and every listed file must already be there with the
+        /// manifest's hashes; then nothing later written into the copy can change what the point yields (files are
+        /// written once, never modified), except which unlisted files sit beside them, so that report is made once
+        /// the copy is final (<see cref="ConfirmProvisional"/>). A point that does not load is not judged on a
+        /// partial copy: it waits for the final one and is computed as usual.
+        /// </summary>
+        private void ProcessProvisional(CaContext ca, RepositoryLocation location, IProvisionalCopy provisional, string mftUri)
+        {
+            var rec = new PointRecording(now);
+            string root = location.Root!;
+            var current = LoadPublicationPoint(ca, root, mftUri, out _, rec);
+            if (current is null) { AfterProvisional(ca, provisional); return; }
+            bool cacheable = true;
+            if (location.FallbackRoot is { } previousRoot && previousRoot != root)
+            {
+                // The same manifest-number rule as for a complete copy: the older copy is complete and final.
+                var previousBytes = Read(previousRoot, mftUri, out _, out var previousStamp);
+                if (previousStamp is null) cacheable = false;
+                rec.PreviousManifest = previousStamp;
+                if (previousBytes is not null && !previousBytes.AsSpan().SequenceEqual(current.ManifestBytes))
+                {
+                    var previous = LoadPublicationPoint(ca, previousRoot, mftUri, out _, null);
+                    if (previous is null) cacheable = false;
+                    else if (previous.Manifest.Number > current.Manifest.Number)
+                    {
+                        // Rare, and it involves the fallback: computed the ordinary way once the copy is final.
+                        AfterProvisional(ca, provisional);
+                        return;
+                    }
+                }
+            }
+            _provisionalCopies.TryAdd(provisional, 0);
+            var outcome = UsePublicationPoint(ca, current, root, rec, reportUnlisted: false);
+            Apply(ca, outcome);
+            string? key = cacheable && options.Cache is not null ? CacheKey(ca, location, mftUri) : null;
+            var listed = new HashSet<string>(current.Manifest.Entries.Select(e => e.FileName), StringComparer.Ordinal);
+            _provisionalPoints.Add(new ProvisionalPoint(ca.Ta, listed, current.Manifest.EeCertificate.SignedObjectUri, current.Base, root,
+                key is null ? null : rec, outcome.Objects, key));
+        }
+
+        /// <summary>Parks the CA until <paramref name="provisional"/> is final, then asks the provider again (it then names final copies).</summary>
+        private void AfterProvisional(CaContext ca, IProvisionalCopy provisional)
+        {
+            Interlocked.Increment(ref _pending);
+            provisional.Completion.ContinueWith(_ =>
+            {
+                Enqueue(ca with { Location = null });
+                if (Interlocked.Decrement(ref _pending) == 0) Finish();
+            }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+
+        /// <summary>
+        /// After the walk: waits until every provisional copy used is final. False when one was discarded (the walk
+        /// must be repeated); otherwise reports the unlisted files of the points computed early, now that their
+        /// directories are complete, and stores those points in the cache.
+        /// </summary>
+        public bool ConfirmProvisional()
+        {
+            foreach (var copy in _provisionalCopies.Keys)
+            {
+                try { copy.Completion.Wait(ct); }
+                catch (AggregateException) { return false; }
+                if (!copy.Completion.IsCompletedSuccessfully || !copy.Completion.Result) return false;
+            }
+            foreach (var point in _provisionalPoints)
+            {
+                var rec = point.Recording ?? new PointRecording(now);
+                if (options.ReportUnlistedFiles)
+                {
+                    int before = rec.RejectionCount;
+                    ReportUnlisted(point.Ta, point.Listed.Contains, point.ManifestSignedObjectUri, point.Base, point.Root, rec);
+                    foreach (var r in rec.RejectionsFrom(before)) Reject(point.Ta, r.Uri, r.Reason);
+                }
+                if (point.CacheKey is { } key && rec.ToEntry(rec.ToOutcome(point.Objects)) is { } entry) options.Cache!.Store(key, entry, _cacheRun);
+            }
+            return true;
         }
 
         /// <summary>
@@ -532,7 +645,7 @@ public static class Validator
         }
 
         /// <summary>Validates the listed files of an accepted point into its outcome (not yet added to the run).</summary>
-        private PointOutcome UsePublicationPoint(CaContext ca, LoadedPoint point, string root, PointRecording rec)
+        private PointOutcome UsePublicationPoint(CaContext ca, LoadedPoint point, string root, PointRecording rec, bool reportUnlisted = true)
         {
             var (mft, crl, crlUri) = (point.Manifest, point.Crl, point.CrlUri);
             rec.Count(RpkiObjectType.Manifest);
@@ -541,7 +654,7 @@ public static class Validator
             rec.Expires(crl.NextUpdate);
             rec.Expires(ca.Cert.NotAfter);
 
-            if (options.ReportUnlistedFiles) ReportUnlisted(ca.Ta, mft, point.Base, root, rec);
+            if (options.ReportUnlistedFiles && reportUnlisted) ReportUnlisted(ca.Ta, name => mft.Find(name) is not null, mft.EeCertificate.SignedObjectUri, point.Base, root, rec);
 
             foreach (var (entry, uri, bytes) in point.Files)
             {
@@ -558,7 +671,7 @@ public static class Validator
             return rec.ToOutcome(point.Files.Count + 2);
         }
 
-        private void ReportUnlisted(TaState ta, Manifest mft, string ppBase, string root, PointRecording rec)
+        private void ReportUnlisted(TaState ta, Func<string, bool> listed, string? manifestSignedObjectUri, string ppBase, string root, PointRecording rec)
         {
             var dir = LocalPath(root, ppBase.TrimEnd('/'));
             // Stat before listing: a file added meanwhile leaves the directory newer than recorded.
@@ -570,7 +683,7 @@ public static class Validator
                 foreach (var path in Directory.EnumerateFiles(dir))
                 {
                     var name = Path.GetFileName(path);
-                    if (mft.Find(name) is null && (ppBase + name) != ta.CertificateUri && !ta.TalUris.Contains(ppBase + name) && !(ppBase + name).Equals(mft.EeCertificate.SignedObjectUri, StringComparison.Ordinal)
+                    if (!listed(name) && (ppBase + name) != ta.CertificateUri && !ta.TalUris.Contains(ppBase + name) && !(ppBase + name).Equals(manifestSignedObjectUri, StringComparison.Ordinal)
                         && RpkiFile.TypeFromName(name) is not (RpkiObjectType.Manifest or RpkiObjectType.Unknown))
                         rec.Reject(ppBase + name, "file not listed on the manifest: ignored");
                 }
@@ -753,6 +866,10 @@ public static class Validator
         }
 
         public void Reject(string uri, string reason) => _rejections.Add(new RejectedObject(uri, reason));
+
+        public int RejectionCount => _rejections.Count;
+
+        public IEnumerable<RejectedObject> RejectionsFrom(int index) => _rejections.Skip(index);
 
         public PointOutcome ToOutcome(int objects) => new()
         {

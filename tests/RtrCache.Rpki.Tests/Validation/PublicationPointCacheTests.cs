@@ -18,7 +18,7 @@ public class PublicationPointCacheTests
     private static int PublicationPoints(ValidationResult r) => r.TrustAnchors.Sum(t => t.CaCount);
 
     /// <summary>Everything a run reports, except its duration.</summary>
-    private static void AssertSame(ValidationResult expected, ValidationResult actual)
+    internal static void AssertSame(ValidationResult expected, ValidationResult actual)
     {
         Assert.Multiple(() =>
         {

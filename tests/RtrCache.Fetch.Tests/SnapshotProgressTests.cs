@@ -1,0 +1,109 @@
+using System.Text;
+using RtrCache.Fetch.Rrdp;
+using RtrCache.Fetch.Tests.Support;
+using RtrCache.Fetch.Uris;
+using RtrCache.Testbed.Publishing;
+
+namespace RtrCache.Fetch.Tests;
+
+/// <summary>
+/// What the snapshot writer tells the validator while a snapshot is applied (<see cref="SnapshotProgress"/>): a
+/// directory counts as written once the parser has moved on and its objects are on disk, a directory that gets
+/// objects again counts as open until the parser leaves it again, and the end of the snapshot releases everyone.
+/// </summary>
+public class SnapshotProgressTests
+{
+    private TempDir _dir = null!;
+
+    [SetUp] public void SetUp() => _dir = new TempDir();
+    [TearDown] public void TearDown() => _dir.Dispose();
+
+    private static readonly RrdpObjectRules Rules = new("h", MaxObjectBytes: 100_000);
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(20);
+
+    private static string Snapshot(params string[] paths)
+        => RrdpPublisher.SnapshotXml(Guid.Empty, 1, string.Concat(paths.Select((p, i) =>
+            $"<publish uri=\"rsync://h/m/{p}\">{Convert.ToBase64String(Encoding.ASCII.GetBytes("object " + i))}</publish>\n")));
+
+    /// <summary>Calls <paramref name="after"/> with each URI once the writer has accepted it.</summary>
+    private sealed class Watching(IRrdpChangeSink inner, Action<RsyncUri> after) : IRrdpChangeSink
+    {
+        public void Publish(RsyncUri uri, byte[]? replacesHash, RrdpObjectContent content)
+        {
+            inner.Publish(uri, replacesHash, content);
+            after(uri);
+        }
+
+        public void Withdraw(RsyncUri uri, byte[] hash) => inner.Withdraw(uri, hash);
+    }
+
+    private string Dir(string root, string relative) => Path.Combine(root, "h", "m", relative);
+
+    [TestCase(1)]
+    [TestCase(3)]
+    public void A_directory_is_written_when_the_parser_has_left_it_and_its_files_are_on_disk(int writers)
+    {
+        string root = _dir.Sub("gen-1");
+        Directory.CreateDirectory(root);
+        var progress = new SnapshotProgress(root, null, "h");
+        var seen = new List<string>();
+        using var writer = new ParallelSnapshotWriter(root, writers, ct: CancellationToken.None, progress: progress);
+        var sink = new Watching(writer, uri =>
+        {
+            seen.Add(uri.Text);
+            switch (uri.Text)
+            {
+                case "rsync://h/m/b/1.roa":
+                    // The parser has left a/: its objects are on disk once it is reported written.
+                    Assert.That(progress.WhenWrittenAsync(Dir(root, "a")).Wait(Limit), Is.True, "a/ reported written");
+                    Assert.That(File.Exists(Path.Combine(Dir(root, "a"), "1.roa")) && File.Exists(Path.Combine(Dir(root, "a"), "2.roa")), Is.True);
+                    Assert.That(progress.WhenWrittenAsync(Dir(root, "b")).IsCompleted, Is.False, "b/ is still being written");
+                    break;
+                case "rsync://h/m/a/3.roa":
+                    // a/ again: open until the parser leaves it once more.
+                    Assert.That(progress.WhenWrittenAsync(Dir(root, "a")).IsCompleted, Is.False, "a/ reopened");
+                    break;
+                case "rsync://h/m/c/1.roa":
+                    Assert.That(progress.WhenWrittenAsync(Dir(root, "a")).Wait(Limit), Is.True, "a/ written again after the parser left it");
+                    Assert.That(File.Exists(Path.Combine(Dir(root, "a"), "3.roa")), Is.True);
+                    break;
+            }
+        });
+        SnapshotParser.Parse(new MemoryStream(Encoding.UTF8.GetBytes(Snapshot("a/1.roa", "a/2.roa", "b/1.roa", "b/2.roa", "a/3.roa", "c/1.roa"))),
+            Guid.Empty, 1, Rules, sink, 1_000_000);
+        writer.Complete();
+        Assert.That(seen, Has.Count.EqualTo(6));
+        var last = progress.WhenWrittenAsync(Dir(root, "c"));
+        var unknown = progress.WhenWrittenAsync(Dir(root, "never"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(progress.WhenWrittenAsync(Dir(root, "b")).IsCompleted, Is.True);
+            Assert.That(last.IsCompleted, Is.False, "the last directory is only known complete at the end");
+            Assert.That(unknown.IsCompleted, Is.False, "a directory the snapshot has not reached waits");
+            Assert.That(progress.Completion.IsCompleted, Is.False);
+        });
+
+        progress.End(committed: true);
+        Assert.Multiple(() =>
+        {
+            Assert.That(last.Wait(Limit) && unknown.Wait(Limit), Is.True, "the end releases every waiter");
+            Assert.That(progress.Completion.Result, Is.True);
+            Assert.That(progress.WhenWrittenAsync(Dir(root, "later")).IsCompleted, Is.True, "after the end nothing waits");
+        });
+    }
+
+    [Test]
+    public void A_discarded_snapshot_says_so_and_releases_its_waiters()
+    {
+        var progress = new SnapshotProgress(_dir.Sub("gen-2"), _dir.Sub("gen-1"), "h");
+        var waiting = progress.WhenWrittenAsync(Dir(progress.Root, "a"));
+        progress.End(committed: false);
+        Assert.Multiple(() =>
+        {
+            Assert.That(waiting.Wait(Limit), Is.True);
+            Assert.That(progress.Completion.Result, Is.False);
+        });
+        progress.End(committed: true);
+        Assert.That(progress.Completion.Result, Is.False, "the first end is the one that counts");
+    }
+}
