@@ -10,7 +10,7 @@ using RtrCache.Testbed.Publishing;
 namespace RtrCache.Benchmarks;
 
 /// <summary>
-/// <c>fetch [--scale medium] [--runs N] [--https-port 18443] [--rsync-port 18873] [--generate-only | --serve]</c>: the fetcher's benchmark (issue 5).
+/// <c>fetch [--scale medium] [--runs N] [--https-port 18443] [--rsync-port 18873] [--snapshot-order sorted|parents-first|shuffled] [--in-place] [--generate-only | --serve]</c>: the fetcher's benchmark (issue 5).
 /// Generates (once, cached) the benchmark repository with its rpkiNotify and TAL pointing at fixed loopback
 /// ports, serves it there over RRDP (<see cref="RrdpTestServer"/>, HTTPS with a test CA) and rsync
 /// (<see cref="RsyncDaemon"/>), then in the same run times, each as its own process under <c>/usr/bin/time -v</c>:
@@ -39,7 +39,9 @@ public static class FetchBenchmark
     /// <param name="generateOnly">Only generate (or find) the cached tree and stop: the global shape takes 11 minutes, which can be spent before the machine is quiet enough to measure.</param>
     /// <param name="serveOnly">Serve the repository and print the commands to fetch it, until Ctrl-C: for profiling a fetcher by hand (strace, traces) against the same setup.</param>
     /// <param name="runs">Rounds of cold, warm and rsync: this machine is shared, so one sample can be off by a factor of three.</param>
-    public static async Task<int> RunAsync(TestbedScale scale, int httpsPort, int rsyncPort, int runs, bool generateOnly = false, bool serveOnly = false)
+    /// <param name="order">The order of objects in the snapshot (servers differ; early validation depends on it).</param>
+    /// <param name="inPlace">Measure in the work directory's file system instead of a fresh one per run (<see cref="FreshFileSystem"/>).</param>
+    public static async Task<int> RunAsync(TestbedScale scale, int httpsPort, int rsyncPort, int runs, bool generateOnly = false, bool serveOnly = false, SnapshotOrder order = SnapshotOrder.Sorted, bool inPlace = false)
     {
         var total = Stopwatch.StartNew();
         void Step(string message) => Console.WriteLine($"[{total.Elapsed.TotalSeconds,7:F1} s] {message}");
@@ -72,6 +74,7 @@ public static class FetchBenchmark
         Directory.CreateDirectory(work);
         RrdpTestServer? server = null;
         RsyncDaemon? rsyncd = null;
+        FreshFileSystem? cacheFs = null;
         try
         {
             try
@@ -83,10 +86,10 @@ public static class FetchBenchmark
                 Console.Error.WriteLine($"fetch benchmark: cannot listen on 127.0.0.1:{httpsPort} ({e.Message}); stop the process holding it");
                 return 2;
             }
-            var publisher = new RrdpPublisher(Path.Combine(work, "rrdp"), server.RrdpBaseUri);
+            var publisher = new RrdpPublisher(Path.Combine(work, "rrdp"), server.RrdpBaseUri, new RrdpPublisherOptions { SnapshotOrder = order, DirectoryOrder = order == SnapshotOrder.ParentsFirst ? repo.PublicationPointsTopDown() : null });
             var published = Stopwatch.StartNew();
             publisher.Publish(repo.TreeRoot);
-            Step($"RRDP: snapshot serial {publisher.Serial} written, {publisher.Snapshot!.Length / 1e6:F1} MB, in {published.Elapsed.TotalSeconds:F1} s");
+            Step($"RRDP: snapshot serial {publisher.Serial} written ({order} order), {publisher.Snapshot!.Length / 1e6:F1} MB, in {published.Elapsed.TotalSeconds:F1} s");
             server.Serve(publisher);
             foreach (var ta in repo.TrustAnchors)
                 server.Put("/" + ta.CertUri["rsync://".Length..].Split('/', 2)[1], File.ReadAllBytes(Renderer.LocalPath(repo.TreeRoot, ta.CertUri)));
@@ -104,7 +107,7 @@ public static class FetchBenchmark
             string dll = Path.Combine(AppContext.BaseDirectory, "rtrcache.dll");
             string cache = Path.Combine(work, "cache");
             string output = Path.Combine(work, "output.json");
-            string[] validate = ["-v", "dotnet", dll, "validate", "--tal-dir", repo.TalDirectory, "--cache-dir", cache, "--extra-ca", server.CaCertificatePemPath, "--output", output];
+            string[] Validate(string cacheDir) => ["-v", "dotnet", dll, "validate", "--tal-dir", repo.TalDirectory, "--cache-dir", cacheDir, "--extra-ca", server.CaCertificatePemPath, "--output", output];
             if (serveOnly)
             {
                 string ca = Path.Combine(work, "test-ca.pem");
@@ -119,12 +122,12 @@ public static class FetchBenchmark
                 return 0;
             }
 
-            Measurement Fetch(string name)
+            Measurement Fetch(string name, string cacheDir)
             {
                 server.ClearRequests();
                 File.Delete(output);
-                Step($"{name}: rtrcache validate --cache-dir {cache} ...");
-                var (wall, cpu, rss, log, stdout) = Timed("/usr/bin/time", validate);
+                Step($"{name}: rtrcache validate --cache-dir {cacheDir} ...");
+                var (wall, cpu, rss, log, stdout) = Timed("/usr/bin/time", Validate(cacheDir));
                 long served = server.Requests.Sum(r => r.BodyBytes);
                 string result = File.Exists(output) && RtrCache.Payload.Formats.RpkiClientJson.Parse(File.ReadAllBytes(output), DateTimeOffset.UtcNow).Set is { } produced
                     ? (produced.Equals(expected) ? "= expected" : "DIFFERS") : "no output";
@@ -144,14 +147,26 @@ public static class FetchBenchmark
             var fetchOnly = new List<double>();
             string copy = Path.Combine(work, "rsync-copy");
             string load = LoadAverage();
+            bool fresh = !inPlace && FreshFileSystem.Available;
+            Step(fresh ? "each cold run and each rsync floor writes into a fresh ext4 file system of its own (--in-place to measure in " + work + ")"
+                       : $"measuring in place in {work}" + (inPlace ? "" : " (a fresh file system per run needs root, mkfs.ext4 and loop devices)"));
+            long imageBytes = Math.Max(1L << 30, repo.ObjectCount * 16_384L);
             for (int round = 1; round <= runs; round++)
             {
-                if (Directory.Exists(cache)) Directory.Delete(cache, true);
-                var cold = Fetch($"cold {round}/{runs}");
+                if (fresh)
+                {
+                    cacheFs?.Dispose();
+                    cacheFs = FreshFileSystem.Create(Path.Combine(work, "cache.img"), Path.Combine(work, "cache-fs"), imageBytes);
+                    cache = Path.Combine(cacheFs.MountPoint, "cache");
+                }
+                else if (Directory.Exists(cache)) Directory.Delete(cache, true);
+                var cold = Fetch($"cold {round}/{runs}", cache);
                 colds.Add(cold);
                 if (RepositorySeconds(cold.Log) is { } f) fetchOnly.Add(f);
-                warms.Add(Fetch($"warm {round}/{runs}"));
+                warms.Add(Fetch($"warm {round}/{runs}", cache));
 
+                using var copyFs = fresh ? FreshFileSystem.Create(Path.Combine(work, "copy.img"), Path.Combine(work, "copy-fs"), imageBytes) : null;
+                copy = copyFs is null ? Path.Combine(work, "rsync-copy") : Path.Combine(copyFs.MountPoint, "rsync-copy");
                 if (Directory.Exists(copy)) Directory.Delete(copy, true);
                 Directory.CreateDirectory(copy);
                 Step($"rsync floor {round}/{runs}: rsync -rt --stats {rsyncd.ModuleUri(options.Module)} {copy}/ ...");
@@ -172,7 +187,7 @@ public static class FetchBenchmark
             var medWarm = Median(warms);
             var medFloor = Median(floors);
             Console.WriteLine();
-            Console.WriteLine($"{scale}: {repo.ObjectCount} objects, RRDP snapshot {publisher.Snapshot!.Length / 1e6:F0} MB; 2 cores; loopback; no compression; "
+            Console.WriteLine($"{scale}: {repo.ObjectCount} objects, RRDP snapshot {publisher.Snapshot!.Length / 1e6:F0} MB in {order} order; {(fresh ? "a fresh ext4 per cold run and per rsync floor" : "in place")}; 2 cores; loopback; no compression; "
                               + $"{runs} round(s), median shown; load average {load}");
             Console.WriteLine();
             Console.WriteLine("| run | wall (median) | all runs | CPU | peak RSS | bytes transferred | result | vs rsync floor |");
@@ -195,6 +210,7 @@ public static class FetchBenchmark
         }
         finally
         {
+            cacheFs?.Dispose();
             rsyncd?.Dispose();
             if (server is not null) await server.DisposeAsync().ConfigureAwait(false);
             Step($"removing {work}");

@@ -17,7 +17,9 @@ return what switch
         (int)Number(args, "--https-port", FetchBenchmark.DefaultHttpsPort), (int)Number(args, "--rsync-port", FetchBenchmark.DefaultRsyncPort),
         // one round of the global shape takes minutes; smaller ones are cheap enough to repeat
         (int)Number(args, "--runs", Option(args, "--scale", "Medium").Equals("global", StringComparison.OrdinalIgnoreCase) ? 1 : 3),
-        args.Contains("--generate-only"), args.Contains("--serve")),
+        args.Contains("--generate-only"), args.Contains("--serve"),
+        Enum.Parse<RtrCache.Testbed.Publishing.SnapshotOrder>(Option(args, "--snapshot-order", "sorted").Replace("-", "", StringComparison.Ordinal), ignoreCase: true),
+        args.Contains("--in-place")),
     "rtr" => await RtrBenchmark.RunAsync(Concurrency(args), TimeSpan.FromSeconds(Seconds(args, 180)), Servers(args), (int)Number(args, "--routers", 100)),
     _ => Usage(),
 };
@@ -35,7 +37,7 @@ static int Usage()
     Console.Error.WriteLine("       RtrCache.Benchmarks persist [--runs N]");
     Console.Error.WriteLine("       RtrCache.Benchmarks keys");
     Console.Error.WriteLine("       RtrCache.Benchmarks validate [--scale tiny|small|medium|global] [--rpki-client] [--warm]");
-    Console.Error.WriteLine("       RtrCache.Benchmarks fetch [--scale tiny|small|medium|global] [--runs N] [--https-port 18443] [--rsync-port 18873] [--generate-only | --serve]");
+    Console.Error.WriteLine("       RtrCache.Benchmarks fetch [--scale tiny|small|medium|global] [--runs N] [--https-port 18443] [--rsync-port 18873] [--snapshot-order sorted|parents-first|shuffled] [--in-place] [--generate-only | --serve]");
     Console.Error.WriteLine("       RtrCache.Benchmarks rtr [--concurrency 1,10,100,1000] [--timeout SECONDS] [--servers rtrcache,stayrtr] [--routers 100]");
     return 2;
 }

@@ -67,6 +67,19 @@ public sealed class Repository
 
     public IEnumerable<CaNode> AllCas => _trustAnchors.SelectMany(t => t.SelfAndDescendants());
 
+    /// <summary>The publication point of every CA, breadth-first from the trust anchors: the order a top-down validator needs them in.</summary>
+    public IReadOnlyList<string> PublicationPointsTopDown()
+    {
+        var order = new List<string>();
+        var queue = new Queue<CaNode>(_trustAnchors);
+        while (queue.TryDequeue(out var ca))
+        {
+            order.Add(ca.PublicationPoint);
+            foreach (var child in ca.Children) queue.Enqueue(child);
+        }
+        return order;
+    }
+
     public int ObjectCount => AllCas.Sum(c => 2 + c.Children.Count + c.Roas.Count + c.Aspas.Count + c.Routers.Count) + _trustAnchors.Count;
 
     public CaNode FindCa(string name) => AllCas.First(c => c.Name == name);

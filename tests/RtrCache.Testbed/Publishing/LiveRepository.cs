@@ -155,7 +155,10 @@ public sealed class LiveRepository : IAsyncDisposable
             result.InitialRenderTime = sw.Elapsed;
             result.SwapRsyncLink();
 
-            result.Publisher = new RrdpPublisher(Path.Combine(work, "rrdp"), server.RrdpBaseUri, live.Publisher);
+            var publisherOptions = live.Publisher.SnapshotOrder == SnapshotOrder.ParentsFirst && live.Publisher.DirectoryOrder is null
+                ? live.Publisher with { DirectoryOrder = repo.PublicationPointsTopDown() }
+                : live.Publisher;
+            result.Publisher = new RrdpPublisher(Path.Combine(work, "rrdp"), server.RrdpBaseUri, publisherOptions);
             result.Publisher.Publish(repo.TreeRoot);
             server.Serve(result.Publisher);
             result.PutTrustAnchors();

@@ -19,6 +19,32 @@ public sealed record RrdpPublisherOptions
     /// whitespace appear inside the base64, so a test can check that a client strips it.
     /// </summary>
     public int Base64LineLength { get; init; }
+
+    /// <summary>
+    /// The order of the objects in snapshot files. RFC 8182 leaves it open and servers differ, and a client that
+    /// starts validating before the snapshot is complete depends on it, so tests and benchmarks can choose.
+    /// </summary>
+    public SnapshotOrder SnapshotOrder { get; init; } = SnapshotOrder.Sorted;
+
+    /// <summary>
+    /// For <see cref="SnapshotOrder.ParentsFirst"/>: directory URIs (ending in '/') in the order they go into the
+    /// snapshot, e.g. <see cref="Repository.PublicationPointsTopDown"/>; directories not listed follow by URI.
+    /// Without it, shallower directories come first.
+    /// </summary>
+    public IReadOnlyList<string>? DirectoryOrder { get; init; }
+}
+
+/// <summary>How a test publisher orders the objects of a snapshot.</summary>
+public enum SnapshotOrder
+{
+    /// <summary>By URI, ordinally. The generator's publication points are flat (<c>ca4/</c>, <c>ca4-17/</c>, <c>ta/</c>), so the trust anchor's comes last and many children come before their parents.</summary>
+    Sorted,
+
+    /// <summary>Grouped by directory, in <see cref="RrdpPublisherOptions.DirectoryOrder"/> (a publication point before those of the CAs it certifies).</summary>
+    ParentsFirst,
+
+    /// <summary>Every object at a random place (fixed seed): directories are not grouped at all.</summary>
+    Shuffled,
 }
 
 /// <summary>A snapshot or delta file as the notification lists it.</summary>
@@ -429,11 +455,34 @@ public sealed class RrdpPublisher
         return info;
     }
 
+    private IEnumerable<string> InSnapshotOrder(IEnumerable<string> uris)
+    {
+        var sorted = uris.Order(StringComparer.Ordinal).ToList();
+        switch (_options.SnapshotOrder)
+        {
+            case SnapshotOrder.ParentsFirst:
+                var rank = new Dictionary<string, int>(StringComparer.Ordinal);
+                foreach (var directory in _options.DirectoryOrder ?? []) rank.TryAdd(directory, rank.Count);
+                return sorted
+                    .GroupBy(u => u[..(u.LastIndexOf('/') + 1)], StringComparer.Ordinal)
+                    .OrderBy(g => rank.TryGetValue(g.Key, out int r) ? r : int.MaxValue)
+                    .ThenBy(g => g.Key.Count(c => c == '/')).ThenBy(g => g.Key, StringComparer.Ordinal)
+                    .SelectMany(g => g);
+            case SnapshotOrder.Shuffled:
+                var random = new Random(8182);
+                var shuffled = sorted.ToArray();
+                random.Shuffle(shuffled);
+                return shuffled;
+            default:
+                return sorted;
+        }
+    }
+
     private void WriteSnapshot(Dictionary<string, string> files)
     {
         var info = WriteFile(Serial, RelativeDir(Serial) + "/snapshot.xml", "snapshot", w =>
         {
-            foreach (var uri in files.Keys.Order(StringComparer.Ordinal)) WritePublish(w, uri, null, File.ReadAllBytes(files[uri]));
+            foreach (var uri in InSnapshotOrder(files.Keys)) WritePublish(w, uri, null, File.ReadAllBytes(files[uri]));
         });
         _snapshots.Add(info);
         // keep the previous snapshot for clients that read the previous notification; delete older ones
