@@ -238,6 +238,15 @@ public sealed class ParallelSnapshotWriter : IRrdpChangeSink, IDisposable
     {
         try
         {
+            switch (Store.NativeFs.TryCreateFile(item.Path, item.Buffer.AsSpan(0, item.Length)))
+            {
+                case Store.NativeFs.CreateResult.Created:
+                    Interlocked.Increment(ref _published);
+                    Interlocked.Add(ref _bytesWritten, item.Length);
+                    return;
+                case Store.NativeFs.CreateResult.Exists:
+                    throw new RrdpException($"{item.Uri}: published without a hash but already present (duplicate publish element)");
+            }
             FileStream fs;
             try
             {
