@@ -292,7 +292,7 @@ public static class Validator
                 stamp = PublicationPointCache.FileStamp.Of(path, info);
                 if (!info.Exists) { error = "file missing from the repository"; return null; }
                 if (info.Length > options.MaxFileSize) { error = $"{info.Length} bytes, larger than the {options.MaxFileSize} byte limit"; return null; }
-                return File.ReadAllBytes(path);
+                return FileBytes.Read(path, info.Length);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
