@@ -101,7 +101,7 @@ public sealed class ParallelSnapshotWriter : IRrdpChangeSink, IDisposable
         if (directory != _lastDirectory)
         {
             // The writer of the directory left behind reports it written once it reaches this mark.
-            if (_progress is not null && _lastDirectory is not null)
+            if (_progress is not null && _lastDirectory is not null && !_progress.Ungrouped)
                 Enqueue(_queues[_lastWriter], new Item(null, _lastDirectory, null, 0, _lastDirectoryMark));
             // Objects come grouped by directory; each directory is created once, here, before any writer needs it.
             if (_directories.Add(directory))

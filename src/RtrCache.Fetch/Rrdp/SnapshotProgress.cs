@@ -20,6 +20,12 @@ public sealed class SnapshotProgress : IProvisionalCopy
     private readonly Dictionary<string, DirectoryState> _directories = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource<bool> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _ended;
+    private int _opens;
+    private int _reopens;
+    private bool _ungrouped;
+
+    /// <summary>Reopened directories (beyond the first 100) that make the snapshot count as not grouped by directory.</summary>
+    private const int UngroupedShare = 4; // one open in four is a reopen
 
     private sealed class DirectoryState
     {
@@ -47,6 +53,17 @@ public sealed class SnapshotProgress : IProvisionalCopy
     /// <inheritdoc />
     public Task<bool> Completion => _completion.Task;
 
+    /// <summary>
+    /// True once so many directories were reopened that the snapshot is evidently not grouped by directory (its
+    /// objects come in hash or random order): "the parser left it" then says nothing, and handing points over
+    /// early would only make the validator try, and fail, to load each of them once. From then on directories are
+    /// only reported at the end.
+    /// </summary>
+    public bool Ungrouped
+    {
+        get { lock (_lock) return _ungrouped; }
+    }
+
     /// <summary>Directories opened so far (for tests and the report).</summary>
     public int Directories
     {
@@ -59,6 +76,9 @@ public sealed class SnapshotProgress : IProvisionalCopy
         lock (_lock)
         {
             if (!_directories.TryGetValue(directory, out var state)) _directories[directory] = state = new DirectoryState();
+            else if (state.Generation > 0) _reopens++;
+            _opens++;
+            if (!_ungrouped && _reopens > 100 && _reopens * UngroupedShare > _opens) _ungrouped = true;
             state.Generation++;
             state.Written = false;
             return state.Generation;
@@ -71,7 +91,7 @@ public sealed class SnapshotProgress : IProvisionalCopy
         TaskCompletionSource? waiter = null;
         lock (_lock)
         {
-            if (!_directories.TryGetValue(directory, out var state) || state.Generation != generation) return;
+            if (_ungrouped || !_directories.TryGetValue(directory, out var state) || state.Generation != generation) return;
             state.Written = true;
             (waiter, state.Waiter) = (state.Waiter, null);
         }
@@ -88,7 +108,7 @@ public sealed class SnapshotProgress : IProvisionalCopy
         {
             if (_ended) return Task.CompletedTask;
             if (!_directories.TryGetValue(directory, out var state)) _directories[directory] = state = new DirectoryState();
-            if (state.Written) return Task.CompletedTask;
+            if (state.Written && !_ungrouped) return Task.CompletedTask;
             state.Waiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             return state.Waiter.Task;
         }
