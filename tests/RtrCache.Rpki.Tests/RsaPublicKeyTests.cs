@@ -55,28 +55,11 @@ public class RsaPublicKeyTests
 
     private static RsaPublicKey NewKey() => new(_public.Modulus!, _public.Exponent!);
 
-    private static void InBothModes(Action check)
-    {
-        bool saved = RsaVerifier.ForceManaged;
-        try
-        {
-            foreach (bool managed in new[] { false, true })
-            {
-                RsaVerifier.ForceManaged = managed;
-                check();
-            }
-        }
-        finally
-        {
-            RsaVerifier.ForceManaged = saved;
-        }
-    }
-
     [Test]
     public void ReusedKey_AnswersAsOneShot_OverManyCalls_InBothModes()
     {
         var key = NewKey();
-        InBothModes(() => Assert.Multiple(() =>
+        RsaModes.InBoth(() => Assert.Multiple(() =>
         {
             for (int round = 0; round < 5; round++)
                 foreach (var (name, hash, signature, valid) in _cases)
@@ -97,7 +80,7 @@ public class RsaPublicKeyTests
         var signature = _signer.SignData(data, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         var other = (byte[])data.Clone();
         other[^1] ^= 1;
-        InBothModes(() => Assert.Multiple(() =>
+        RsaModes.InBoth(() => Assert.Multiple(() =>
         {
             for (int i = 0; i < 3; i++)
             {
@@ -241,7 +224,7 @@ public class RsaPublicKeyTests
         var ca1 = ResourceCertificate.Decode(Bytes(RpkiRs("ca1.cer"))).GetValueOrThrow();
         var big = ResourceCertificate.Decode(Bytes(Prover("big_cert.cer"))).GetValueOrThrow();
         var crl = Crl.Decode(Bytes(RpkiRs("ca1.crl"))).GetValueOrThrow();
-        InBothModes(() => Assert.Multiple(() =>
+        RsaModes.InBoth(() => Assert.Multiple(() =>
         {
             for (int i = 0; i < 3; i++)
             {
@@ -268,7 +251,7 @@ public class RsaPublicKeyTests
         bad[^1] ^= 1;
         using var ec = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var ecKey = RpkiPublicKey.Decode(ec.ExportSubjectPublicKeyInfo()).GetValueOrThrow();
-        InBothModes(() => Assert.Multiple(() =>
+        RsaModes.InBoth(() => Assert.Multiple(() =>
         {
             foreach (var (sig, valid) in new[] { (signature, true), (bad, false), (signature[1..], false) })
                 for (int i = 0; i < 3; i++)

@@ -9,23 +9,6 @@ namespace RtrCache.Rpki.Tests;
 [NonParallelizable]
 public class SignatureVerifierTests
 {
-    private static void InBothModes(Action check)
-    {
-        bool saved = RsaVerifier.ForceManaged;
-        try
-        {
-            foreach (bool managed in new[] { false, true })
-            {
-                RsaVerifier.ForceManaged = managed;
-                check();
-            }
-        }
-        finally
-        {
-            RsaVerifier.ForceManaged = saved;
-        }
-    }
-
     [Test]
     public void NativePathIsInUseOnDebian()
     {
@@ -41,7 +24,7 @@ public class SignatureVerifierTests
         var ca1 = ResourceCertificate.Decode(Bytes(RpkiRs("ca1.cer"))).GetValueOrThrow();
         var big = ResourceCertificate.Decode(Bytes(Prover("big_cert.cer"))).GetValueOrThrow();
         var crl = Crl.Decode(Bytes(RpkiRs("ca1.crl"))).GetValueOrThrow();
-        InBothModes(() => Assert.Multiple(() =>
+        RsaModes.InBoth(() => Assert.Multiple(() =>
         {
             Assert.That(ca1.VerifySignedBy(ta), Is.True);
             Assert.That(big.VerifySignedBy(ca1), Is.True);
@@ -65,7 +48,7 @@ public class SignatureVerifierTests
         other[0] ^= 1;
         var badSignature = (byte[])signature.Clone();
         badSignature[100] ^= 0x40;
-        InBothModes(() => Assert.Multiple(() =>
+        RsaModes.InBoth(() => Assert.Multiple(() =>
         {
             Assert.That(key.VerifySha256WithRsa(data, signature), Is.True);
             Assert.That(key.VerifySha256WithRsa(other, signature), Is.False);
