@@ -64,12 +64,6 @@ public sealed class SnapshotProgress : IProvisionalCopy
         get { lock (_lock) return _ungrouped; }
     }
 
-    /// <summary>Directories opened so far (for tests and the report).</summary>
-    public int Directories
-    {
-        get { lock (_lock) return _directories.Count; }
-    }
-
     /// <summary>The parser starts (again) on objects of <paramref name="directory"/>; returns the mark its writer reports back.</summary>
     internal int Opened(string directory)
     {

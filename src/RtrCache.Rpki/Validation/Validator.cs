@@ -426,24 +426,12 @@ public static class Validator
                 }
                 else
                 {
-                    var previousBytes = Read(previousRoot, mftUri, out _, out var previousStamp);
-                    // The current copy wins when the older manifest is the same, missing, or not ahead of it: all
-                    // decided by that one file, so its identity is part of the entry.
-                    if (previousStamp is null) cacheable = false;
-                    rec.PreviousManifest = previousStamp;
-                    if (previousBytes is not null && !previousBytes.AsSpan().SequenceEqual(current.ManifestBytes))
+                    if (AheadOf(ca, current, previousRoot, mftUri, rec, ref cacheable) is { } previous)
                     {
-                        // A changed manifest must move forward (RFC 9286 §4.2.1): a lower number means the new one
-                        // is a replay or a mistake, so the previously accepted state stays in use.
-                        var previous = LoadPublicationPoint(ca, previousRoot, mftUri, out _, null);
-                        if (previous is null) cacheable = false; // whether the older copy loads depends on more than its manifest
-                        else if (previous.Manifest.Number > current.Manifest.Number)
-                        {
-                            Reject(ca.Ta, mftUri, $"manifestNumber {current.Manifest.Number} lower than the previously accepted {previous.Manifest.Number}: keep the previous manifest (RFC 9286 §4.2.1)");
-                            current = previous;
-                            root = previousRoot;
-                            cacheable = false;
-                        }
+                        Reject(ca.Ta, mftUri, $"manifestNumber {current.Manifest.Number} lower than the previously accepted {previous.Manifest.Number}: keep the previous manifest (RFC 9286 §4.2.1)");
+                        current = previous;
+                        root = previousRoot;
+                        cacheable = false;
                     }
                 }
             }
@@ -469,20 +457,12 @@ public static class Validator
             bool cacheable = true;
             if (location.FallbackRoot is { } previousRoot && previousRoot != root)
             {
-                // The same manifest-number rule as for a complete copy: the older copy is complete and final.
-                var previousBytes = Read(previousRoot, mftUri, out _, out var previousStamp);
-                if (previousStamp is null) cacheable = false;
-                rec.PreviousManifest = previousStamp;
-                if (previousBytes is not null && !previousBytes.AsSpan().SequenceEqual(current.ManifestBytes))
+                // The same manifest-number rule as for a complete copy (the older copy is complete and final). A
+                // regression is rare and involves the fallback: computed the ordinary way once the copy is final.
+                if (AheadOf(ca, current, previousRoot, mftUri, rec, ref cacheable) is not null)
                 {
-                    var previous = LoadPublicationPoint(ca, previousRoot, mftUri, out _, null);
-                    if (previous is null) cacheable = false;
-                    else if (previous.Manifest.Number > current.Manifest.Number)
-                    {
-                        // Rare, and it involves the fallback: computed the ordinary way once the copy is final.
-                        AfterProvisional(ca, provisional);
-                        return;
-                    }
+                    AfterProvisional(ca, provisional);
+                    return;
                 }
             }
             _provisionalCopies.TryAdd(provisional, 0);
@@ -492,6 +472,23 @@ public static class Validator
             var listed = new HashSet<string>(current.Manifest.Entries.Select(e => e.FileName), StringComparer.Ordinal);
             _provisionalPoints.Add(new ProvisionalPoint(ca.Ta, listed, current.Manifest.EeCertificate.SignedObjectUri, current.Base, root,
                 key is null ? null : rec, outcome.Objects, key));
+        }
+
+        /// <summary>
+        /// The previously accepted copy of the point when it is ahead of <paramref name="current"/>: a changed
+        /// manifest must move forward (RFC 9286 §4.2.1), a lower number means the new one is a replay or a mistake,
+        /// so the previous state stays in use. Null when the current copy wins: the older manifest is the same,
+        /// missing, or not ahead, all decided by that one file, so its identity goes into <paramref name="rec"/>.
+        /// </summary>
+        private LoadedPoint? AheadOf(CaContext ca, LoadedPoint current, string previousRoot, string mftUri, PointRecording rec, ref bool cacheable)
+        {
+            var previousBytes = Read(previousRoot, mftUri, out _, out var previousStamp);
+            if (previousStamp is null) cacheable = false;
+            rec.PreviousManifest = previousStamp;
+            if (previousBytes is null || previousBytes.AsSpan().SequenceEqual(current.ManifestBytes)) return null;
+            var previous = LoadPublicationPoint(ca, previousRoot, mftUri, out _, null);
+            if (previous is null) cacheable = false; // whether the older copy loads depends on more than its manifest
+            return previous is not null && previous.Manifest.Number > current.Manifest.Number ? previous : null;
         }
 
         /// <summary>Parks the CA until <paramref name="provisional"/> is final, then asks the provider again (it then names final copies).</summary>
