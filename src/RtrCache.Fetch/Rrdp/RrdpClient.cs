@@ -253,18 +253,18 @@ public sealed class RrdpClient(HttpDownloader downloader, FetchOptions options)
                     using var writer = new ParallelSnapshotWriter(root, _options.SnapshotWriters, _options.SnapshotQueueBytes, ct, progress);
                     SnapshotParser.Parse(body, n.SessionId, n.Serial, new RrdpObjectRules(authority, _options.MaxObjectBytes), writer, _options.MaxRrdpFileBytes);
                     writer.Complete();
-                    return (string?)null;
+                    return ((string?)null, Refused: false);
                 }
                 catch (RrdpException e)
                 {
                     parserStop.Cancel(); // no point downloading the rest
-                    return e.Message;
+                    return (e.Message, Refused: true);
                 }
                 catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
                 {
                     // The download failed and ended the pipe with its error: the download result says why.
                     parserStop.Cancel();
-                    return "incomplete: " + e.Message;
+                    return ("incomplete: " + e.Message, Refused: false);
                 }
                 finally
                 {
@@ -273,7 +273,7 @@ public sealed class RrdpClient(HttpDownloader downloader, FetchOptions options)
             }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
             HttpDownloadResult? download = null;
-            string? parseError = null;
+            (string? Error, bool Refused) parsed = (null, false);
             try
             {
                 download = await client.Downloader.DownloadAsync(n.Snapshot.Uri, pipe.Writer.AsStream(), _options.MaxRrdpFileBytes, null, Count, parserStop.Token).ConfigureAwait(false);
@@ -287,7 +287,7 @@ public sealed class RrdpClient(HttpDownloader downloader, FetchOptions options)
                 // Whatever happened, the parser sees the end of the body (or the error) and its thread finishes
                 // before the caller may delete the generation.
                 await pipe.Writer.CompleteAsync(download?.Status == HttpDownloadStatus.Ok ? null : new IOException(download?.Error ?? "download cancelled")).ConfigureAwait(false);
-                try { parseError = await parse.ConfigureAwait(false); }
+                try { parsed = await parse.ConfigureAwait(false); }
                 catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
             }
             ct.ThrowIfCancellationRequested();
@@ -295,9 +295,9 @@ public sealed class RrdpClient(HttpDownloader downloader, FetchOptions options)
             // A wrong hash explains any parse error after it; a failed download explains an incomplete parse.
             if (download.Status == HttpDownloadStatus.Ok && !download.Sha256!.AsSpan().SequenceEqual(n.Snapshot.Hash))
                 return $"snapshot {n.Snapshot.Uri}: SHA-256 {Convert.ToHexStringLower(download.Sha256!)} does not match the notification's {n.Snapshot.HashHex}";
-            if (parseError is not null && !parseError.StartsWith("incomplete: ", StringComparison.Ordinal)) return $"{what}: {parseError}";
+            if (parsed.Refused) return $"{what}: {parsed.Error}";
             if (download.Status != HttpDownloadStatus.Ok) return $"snapshot {n.Snapshot.Uri}: {download.Error}";
-            return parseError is null ? null : $"{what}: {parseError}";
+            return parsed.Error is null ? null : $"{what}: {parsed.Error}";
         }
 
         /// <summary>Downloads a snapshot or delta, checks its SHA-256 and rewinds the stream for parsing; an error text on failure.</summary>
