@@ -238,34 +238,10 @@ public sealed class ParallelSnapshotWriter : IRrdpChangeSink, IDisposable
     {
         try
         {
-            switch (Store.NativeFs.TryCreateFile(item.Path, item.Buffer.AsSpan(0, item.Length)))
-            {
-                case Store.NativeFs.CreateResult.Created:
-                    Interlocked.Increment(ref _published);
-                    Interlocked.Add(ref _bytesWritten, item.Length);
-                    return;
-                case Store.NativeFs.CreateResult.Exists:
-                    throw new RrdpException($"{item.Uri}: published without a hash but already present (duplicate publish element)");
-            }
-            FileStream fs;
-            try
-            {
-                // No buffer: the whole object is written with one call.
-                fs = new FileStream(item.Path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0);
-            }
-            catch (IOException) when (File.Exists(item.Path) || Directory.Exists(item.Path))
-            {
+            var created = Store.NativeFs.TryCreateFile(item.Path, item.Buffer.AsSpan(0, item.Length));
+            if (created == Store.NativeFs.CreateResult.Unsupported) created = CreateWithFileStream(item);
+            if (created == Store.NativeFs.CreateResult.Exists)
                 throw new RrdpException($"{item.Uri}: published without a hash but already present (duplicate publish element)");
-            }
-            try
-            {
-                using (fs) fs.Write(item.Buffer!, 0, item.Length);
-            }
-            catch
-            {
-                Store.AtomicFile.TryDelete(item.Path);
-                throw;
-            }
             Interlocked.Increment(ref _published);
             Interlocked.Add(ref _bytesWritten, item.Length);
         }
@@ -273,5 +249,30 @@ public sealed class ParallelSnapshotWriter : IRrdpChangeSink, IDisposable
         {
             throw new RrdpException($"{item.Uri}: cannot store: {e.Message}", e);
         }
+    }
+
+    /// <summary>Where the native call is not available: the same create-new-or-refuse with .NET's file API.</summary>
+    private static Store.NativeFs.CreateResult CreateWithFileStream(Item item)
+    {
+        FileStream fs;
+        try
+        {
+            // No buffer: the whole object is written with one call.
+            fs = new FileStream(item.Path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0);
+        }
+        catch (IOException) when (File.Exists(item.Path) || Directory.Exists(item.Path))
+        {
+            return Store.NativeFs.CreateResult.Exists;
+        }
+        try
+        {
+            using (fs) fs.Write(item.Buffer!, 0, item.Length);
+        }
+        catch
+        {
+            Store.AtomicFile.TryDelete(item.Path);
+            throw;
+        }
+        return Store.NativeFs.CreateResult.Created;
     }
 }
