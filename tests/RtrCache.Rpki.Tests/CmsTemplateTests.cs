@@ -129,4 +129,22 @@ public class CmsTemplateTests
             })), Does.Contain("ASPA eContent: 1 trailing bytes"));
         });
     }
+
+    /// <summary>
+    /// BER is allowed in the CMS wrapper but the EE certificate inside must be DER. The certificate is taken
+    /// from the wrapper's parse rather than parsed again, so this checks the DER rule still runs over its bytes.
+    /// </summary>
+    [Test]
+    public void An_EE_certificate_that_is_BER_inside_the_CMS_is_rejected_as_not_DER()
+    {
+        byte[] original = Bytes(Prover("AS204325.asa"));
+        Assert.That(Error(original), Is.Null, "precondition: the fixture decodes");
+        // keyUsage (2.5.29.15) marked critical: BOOLEAN TRUE is 0xFF in DER; any non-zero octet is TRUE in BER.
+        byte[] keyUsageCritical = [0x06, 0x03, 0x55, 0x1D, 0x0F, 0x01, 0x01, 0xFF];
+        int at = original.AsSpan().IndexOf(keyUsageCritical);
+        Assert.That(at, Is.GreaterThan(0), "precondition: the EE certificate has a critical keyUsage");
+        var ber = (byte[])original.Clone();
+        ber[at + keyUsageCritical.Length - 1] = 0x01;
+        Assert.That(Error(ber), Does.Contain("EE certificate: not DER: BOOLEAN value 0x01"));
+    }
 }

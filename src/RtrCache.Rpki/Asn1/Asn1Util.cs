@@ -17,6 +17,20 @@ internal static class Asn1Util
         return ParseScanned(bytes, what);
     }
 
+    /// <summary>
+    /// <see cref="Parse(ReadOnlyMemory{byte}, bool, string)"/> for bytes that are an element of a structure BouncyCastle has already parsed: the
+    /// bytes are scanned exactly as <see cref="Parse(ReadOnlyMemory{byte}, bool, string)"/> scans them (same rules, same reasons) and the element
+    /// parsed with its container is returned instead of parsing the bytes a second time. A signed object's EE
+    /// certificate is most of the file, and parsing it twice was a tenth of a validation run.
+    /// </summary>
+    public static Asn1Object Parse(ReadOnlyMemory<byte> bytes, bool requireDer, string what, Asn1Object? parsedWithContainer)
+    {
+        if (parsedWithContainer is null) return Parse(bytes, requireDer, what);
+        var reason = DerScanner.Validate(bytes.Span, requireDer);
+        if (reason is not null) throw Decoding.Fail($"{what}: {reason}");
+        return parsedWithContainer;
+    }
+
     /// <summary>Parses bytes that <see cref="DerScanner.Validate"/> already accepted.</summary>
     public static Asn1Object ParseScanned(ReadOnlyMemory<byte> bytes, string what)
     {

@@ -151,9 +151,12 @@ public sealed class ResourceCertificate : RpkiObject
     public static Decoded<ResourceCertificate> Decode(ReadOnlyMemory<byte> der)
         => Decoding.Run("certificate", der, b => DecodeCore(b.ToArray(), "certificate"));
 
-    internal static ResourceCertificate DecodeCore(byte[] der, string what)
+    /// <param name="der">The certificate's bytes.</param>
+    /// <param name="what">What to call it in rejection reasons.</param>
+    /// <param name="parsed">The certificate as BouncyCastle parsed it with its container (a signed object's CMS), when it was.</param>
+    internal static ResourceCertificate DecodeCore(byte[] der, string what, Asn1Object? parsed = null)
     {
-        var obj = Asn1Util.Parse(der, requireDer: true, what);
+        var obj = Asn1Util.Parse(der, requireDer: true, what, parsed);
         X509CertificateStructure cert;
         try
         {
@@ -181,7 +184,7 @@ public sealed class ResourceCertificate : RpkiObject
         if (tbs.IssuerUniqueID is not null || tbs.SubjectUniqueID is not null)
             throw Decoding.Fail($"{what}: issuerUniqueID/subjectUniqueID must be absent (RFC 6487 §4.7)");
         DerScanner.TryGetChild(der, tbsTlv, 6, out var spkiTlv); // [0] version is present (v3)
-        var key = RpkiPublicKey.DecodeCore(der.AsSpan(spkiTlv.Offset, spkiTlv.TotalLength).ToArray(), $"{what}: subjectPublicKeyInfo");
+        var key = RpkiPublicKey.DecodeCore(der.AsSpan(spkiTlv.Offset, spkiTlv.TotalLength).ToArray(), $"{what}: subjectPublicKeyInfo", tbs.SubjectPublicKeyInfo.ToAsn1Object());
 
         var ext = ReadExtensions(tbs.Extensions, what);
 

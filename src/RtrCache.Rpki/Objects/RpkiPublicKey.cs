@@ -56,12 +56,15 @@ public sealed class RpkiPublicKey : IEquatable<RpkiPublicKey>
     public static Decoded<RpkiPublicKey> Decode(ReadOnlyMemory<byte> spki)
         => Decoding.Run("public key", spki, b => DecodeCore(b.ToArray(), "public key"));
 
-    internal static RpkiPublicKey DecodeCore(byte[] spkiDer, string what)
+    /// <param name="spkiDer">The SubjectPublicKeyInfo's bytes.</param>
+    /// <param name="what">What to call it in rejection reasons.</param>
+    /// <param name="parsed">The SubjectPublicKeyInfo as BouncyCastle parsed it with its certificate, when it was.</param>
+    internal static RpkiPublicKey DecodeCore(byte[] spkiDer, string what, Asn1Object? parsed = null)
     {
         Org.BouncyCastle.Asn1.X509.SubjectPublicKeyInfo info;
         try
         {
-            info = Org.BouncyCastle.Asn1.X509.SubjectPublicKeyInfo.GetInstance(Asn1Util.Parse(spkiDer, requireDer: true, what));
+            info = Org.BouncyCastle.Asn1.X509.SubjectPublicKeyInfo.GetInstance(Asn1Util.Parse(spkiDer, requireDer: true, what, parsed));
         }
         catch (ArgumentException e)
         {

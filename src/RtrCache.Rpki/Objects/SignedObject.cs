@@ -136,7 +136,7 @@ internal sealed class SignedObjectEnvelope
 
         int certCount = signedData.Certificates?.Count ?? 0;
         if (certCount != 1) throw Decoding.Fail($"{what}: {certCount} certificates in SignedData, expected exactly one EE certificate");
-        if (signedData.Certificates![0].ToAsn1Object() is not Asn1Sequence) throw Decoding.Fail($"{what}: the certificate is not an X.509 certificate");
+        if (signedData.Certificates![0].ToAsn1Object() is not Asn1Sequence certificate) throw Decoding.Fail($"{what}: the certificate is not an X.509 certificate");
         if (signedData.CRLs is not null) throw Decoding.Fail($"{what}: SignedData carries CRLs (must be absent)");
         if (signedData.SignerInfos.Count != 1) throw Decoding.Fail($"{what}: {signedData.SignerInfos.Count} SignerInfos, expected exactly one");
 
@@ -206,7 +206,7 @@ internal sealed class SignedObjectEnvelope
         byte[] signedAttributes = attrsSpan.ToArray();
         signedAttributes[0] = 0x31; // [0] IMPLICIT → SET OF, as signed (RFC 5652 §5.4)
 
-        var ee = ResourceCertificate.DecodeCore(span.Slice(certTlv.Offset, certTlv.TotalLength).ToArray(), $"{what}: EE certificate");
+        var ee = ResourceCertificate.DecodeCore(span.Slice(certTlv.Offset, certTlv.TotalLength).ToArray(), $"{what}: EE certificate", certificate);
         if (ee.Kind != CertificateKind.Ee)
             throw Decoding.Fail($"{what}: the certificate of a signed object must be an EE certificate, not a {ee.Kind} certificate");
         if (ee.SubjectKeyIdentifier != sid)
