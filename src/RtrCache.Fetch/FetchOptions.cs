@@ -62,6 +62,24 @@ public sealed record FetchOptions
     public TimeSpan ForceSnapshotAfter { get; init; } = TimeSpan.FromDays(7 * 12);
 
     /// <summary>
+    /// Also take a snapshot early, at random, with probability 2^w / 4096 per run where w is the number of whole
+    /// weeks since the last one (rpki-client's rule): the load of the periodic resynchronisation is spread over
+    /// time instead of every cache in the world taking it in the same run, and a repository is rarely more than a
+    /// few weeks on deltas alone. At <see cref="ForceSnapshotAfter"/> (12 weeks) the snapshot is taken anyway.
+    /// </summary>
+    public bool RandomEarlySnapshot { get; init; } = true;
+
+    /// <summary>The dice for <see cref="RandomEarlySnapshot"/> (tests pass a fixed one).</summary>
+    public Random Random { get; init; } = Random.Shared;
+
+    /// <summary>
+    /// A notification that has named the same serial for longer than this is reported with a warning (rpki-client
+    /// warns after 24 hours): manifests and CRLs are reissued well within a day, so a repository that does not
+    /// change at all has most likely stopped publishing while its server still serves the last files.
+    /// </summary>
+    public TimeSpan UnchangedWarningAfter { get; init; } = TimeSpan.FromHours(24);
+
+    /// <summary>
     /// Routinator's "stale" policy: after an RRDP failure the repository is fetched with rsync only when its last
     /// RRDP success is older than this; inside the window the last RRDP data is served (and reported stale). A
     /// repository never fetched over RRDP falls back at once.

@@ -92,6 +92,8 @@ public class RrdpFetchTests
             RequestTimeout = TimeSpan.FromSeconds(5),
             RepositoryTimeout = TimeSpan.FromSeconds(10),
             RsyncEnabled = false,
+            // Deterministic: the tests that expect deltas must get them (the dice have tests of their own).
+            RandomEarlySnapshot = false,
         };
         return edit is null ? options : edit(options);
     }
@@ -156,6 +158,72 @@ public class RrdpFetchTests
         Assert.That(state.Authority, Is.EqualTo(Host));
         Assert.That(state.ETag, Is.Not.Null);
         Assert.That(run.Report.Summary(), Does.StartWith("1 repositories: 1 updated"));
+    }
+
+    /// <summary>A <see cref="Random"/> that always throws the same number.</summary>
+    private sealed class FixedDice(double value) : Random
+    {
+        public override double NextDouble() => value;
+    }
+
+    [TestCase(0, 0.0, true)]
+    [TestCase(0, 1.0 / 4096 + 1e-9, false)]
+    [TestCase(11, 0.49, true)]
+    [TestCase(11, 0.51, false)]
+    public async Task Deltas_give_way_to_an_early_snapshot_with_chance_two_to_the_weeks_over_4096(int weeks, double dice, bool snapshot)
+    {
+        var time = new ManualTime(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var options = Options(o => o with { Time = time, RandomEarlySnapshot = true, Random = new FixedDice(dice) });
+        PublishBase();
+        await RunOnce(options);
+        Put(U("ca/b.roa"), TestData.Blob(4));
+        Commit();
+        time.Now += TimeSpan.FromDays(7 * weeks + 1);
+
+        var (location, report, _) = await RunOnce(options);
+        Assert.That(report.Outcome, Is.EqualTo(FetchOutcome.Updated), report.Error);
+        if (snapshot)
+        {
+            Assert.That(report.Action, Is.EqualTo($"snapshot 2 (taken early at random to resynchronise: {weeks} week(s) since the last, chance 2^{weeks}/4096 per run)"));
+            Assert.That(RequestCount(_pub.Snapshot!.UrlPath), Is.EqualTo(1), "serial 2's snapshot was fetched");
+            Assert.That(report.Warnings, Is.Empty, "routine, not a warning");
+            Assert.That(RrdpState.TryRead(location.Root!, out _)!.LastSnapshot, Is.EqualTo(time.Now));
+        }
+        else
+        {
+            Assert.That(report.Action, Is.EqualTo("deltas 2-2"));
+            Assert.That(RequestCount(_pub.Snapshot!.UrlPath), Is.Zero, "serial 2's snapshot was not needed");
+        }
+        AssertServes(location, Objects());
+    }
+
+    [Test]
+    public async Task A_notification_unchanged_for_more_than_a_day_is_reported()
+    {
+        var time = new ManualTime(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var options = Options(o => o with { Time = time });
+        PublishBase();
+        var (_, first, _) = await RunOnce(options);
+        Assert.That(first.Action, Is.EqualTo("snapshot 1"));
+
+        time.Now += TimeSpan.FromHours(23);
+        var (_, quiet, _) = await RunOnce(options);
+        Assert.That(quiet.Action, Is.EqualTo("not modified"));
+        Assert.That(quiet.Warnings, Is.Empty, "a day has not passed");
+
+        time.Now += TimeSpan.FromHours(2);
+        var (_, stale, _) = await RunOnce(options);
+        Assert.That(stale.Outcome, Is.EqualTo(FetchOutcome.Unchanged), "still served: only reported");
+        Assert.That(stale.Warnings, Has.Some.EqualTo("notification unchanged at serial 1 since 2026-01-01 00:00:00Z (more than 24 h): the repository may have stopped publishing"));
+
+        // A change starts the clock again.
+        Put(U("ca/b.roa"), TestData.Blob(4));
+        Commit();
+        var (_, changed, _) = await RunOnce(options);
+        Assert.That(changed.Action, Is.EqualTo("deltas 2-2"));
+        time.Now += TimeSpan.FromHours(1);
+        var (_, after, _) = await RunOnce(options);
+        Assert.That(after.Warnings, Is.Empty);
     }
 
     [Test]

@@ -77,7 +77,8 @@ public sealed class RrdpClient(HttpDownloader downloader, FetchOptions options)
                 var download = await client.Downloader.DownloadAsync(notifyUri, file, _options.MaxNotificationBytes, conditional, Count, ct).ConfigureAwait(false);
                 if (download.Status == HttpDownloadStatus.NotModified && state is not null)
                 {
-                    var refreshed = state with { LastSuccess = now, ETag = download.Validators.ETag, LastModified = download.Validators.LastModified };
+                    WarnIfUnchanged(state, now);
+                    var refreshed = state with { LastSuccess = now, ETag = download.Validators.ETag, LastModified = download.Validators.LastModified, SerialSince = state.SerialSince ?? now };
                     store.ReplaceInCurrent(RrdpState.FileName, refreshed.ToJson());
                     return new RrdpUpdate(false, null, "not modified", _bytes, refreshed, _warnings);
                 }
@@ -98,7 +99,8 @@ public sealed class RrdpClient(HttpDownloader downloader, FetchOptions options)
             var plan = Decide(state, notification, now);
             if (plan.Deltas is null && plan.SnapshotReason is null)
             {
-                var refreshed = state! with { LastSuccess = now, ETag = validators.ETag, LastModified = validators.LastModified };
+                WarnIfUnchanged(state!, now);
+                var refreshed = state! with { LastSuccess = now, ETag = validators.ETag, LastModified = validators.LastModified, SerialSince = state!.SerialSince ?? now };
                 store.ReplaceInCurrent(RrdpState.FileName, refreshed.ToJson());
                 return new RrdpUpdate(false, null, "up to date", _bytes, refreshed, _warnings);
             }
@@ -119,11 +121,27 @@ public sealed class RrdpClient(HttpDownloader downloader, FetchOptions options)
             // 4. snapshot
             string? snapshotError = await ApplySnapshotAsync(notification, validators, now).ConfigureAwait(false);
             return snapshotError is null
-                ? new RrdpUpdate(true, null, $"snapshot {notification.Serial}", _bytes, ReadCommitted(), _warnings)
+                ? new RrdpUpdate(true, null, $"snapshot {notification.Serial}{_snapshotNote}", _bytes, ReadCommitted(), _warnings)
                 : Failed(snapshotError);
         }
 
         private RrdpState? ReadCommitted() => RrdpState.TryRead(store.CurrentRoot!, out _);
+
+        /// <summary>Said after the action when the snapshot was not needed but taken on purpose.</summary>
+        private string _snapshotNote = "";
+
+        private void WarnIfUnchanged(RrdpState state, DateTimeOffset now)
+        {
+            if (state.SerialSince is { } since && now - since > _options.UnchangedWarningAfter)
+                _warnings.Add($"notification unchanged at serial {state.Serial} since {since:u} (more than {_options.UnchangedWarningAfter.TotalHours:0.#} h): the repository may have stopped publishing");
+        }
+
+        /// <summary>rpki-client's dice: true with probability 2^weeks / 4096, weeks since the last snapshot.</summary>
+        private bool EarlySnapshot(RrdpState state, DateTimeOffset now, out int weeks)
+        {
+            weeks = (int)Math.Clamp((now - state.LastSnapshot).TotalDays / 7, 0, 12);
+            return _options.RandomEarlySnapshot && _options.Random.NextDouble() < Math.Pow(2, weeks) / 4096;
+        }
 
         /// <summary>Deltas to apply, or a reason to take the snapshot ("" for a first fetch), or neither (up to date).</summary>
         private (List<RrdpFileRef>? Deltas, string? SnapshotReason) Decide(RrdpState? state, RrdpNotification n, DateTimeOffset now)
@@ -149,6 +167,12 @@ public sealed class RrdpClient(HttpDownloader downloader, FetchOptions options)
             long needed = n.Serial - state.Serial;
             if (needed > _options.MaxDeltas) return (null, $"{needed} deltas behind (more than {_options.MaxDeltas}): taking the snapshot");
             if (now - state.LastSnapshot > _options.ForceSnapshotAfter) return (null, $"no snapshot since {state.LastSnapshot:u}: taking the snapshot to resynchronise");
+            if (EarlySnapshot(state, now, out int weeks))
+            {
+                // Routine, not a problem: said in the action, not as a warning.
+                _snapshotNote = $" (taken early at random to resynchronise: {weeks} week(s) since the last, chance 2^{weeks}/4096 per run)";
+                return (null, "");
+            }
             var deltas = new List<RrdpFileRef>((int)needed);
             for (long s = state.Serial + 1; s <= n.Serial; s++)
             {
@@ -187,6 +211,7 @@ public sealed class RrdpClient(HttpDownloader downloader, FetchOptions options)
                 ETag = validators.ETag,
                 LastModified = validators.LastModified,
                 LastSuccess = now,
+                SerialSince = now,
             };
             AtomicFile.Write(Path.Combine(staging.Root, RrdpState.FileName), next.ToJson());
             store.Commit(staging);
@@ -225,6 +250,7 @@ public sealed class RrdpClient(HttpDownloader downloader, FetchOptions options)
                     LastModified = validators.LastModified,
                     LastSnapshot = now,
                     LastSuccess = now,
+                    SerialSince = now,
                 };
                 AtomicFile.Write(Path.Combine(staging.Root, RrdpState.FileName), state.ToJson());
                 store.Commit(staging);

@@ -36,6 +36,13 @@ public sealed record RrdpState
     /// <summary>When the repository was last brought up to date over RRDP (also by a 304).</summary>
     public DateTimeOffset LastSuccess { get; init; }
 
+    /// <summary>
+    /// When <see cref="Serial"/> was applied: the time the repository last changed. A notification that names
+    /// the same serial for more than <see cref="FetchOptions.UnchangedWarningAfter"/> is reported (the publisher may
+    /// have stopped while its server keeps serving the old file). Null in state written before it was kept.
+    /// </summary>
+    public DateTimeOffset? SerialSince { get; init; }
+
     /// <summary>The state stored in <paramref name="generationRoot"/>, or null with <paramref name="error"/> when it is missing or unreadable.</summary>
     public static RrdpState? TryRead(string generationRoot, out string? error)
     {
