@@ -131,7 +131,10 @@ public sealed class ParallelSnapshotWriter : IRrdpChangeSink, IDisposable
     /// <summary>A snapshot has no withdraw elements; the parser never calls this.</summary>
     public void Withdraw(RsyncUri uri, byte[] hash) => throw new InvalidOperationException("a snapshot has no withdraw elements");
 
-    /// <summary>Waits until every queued object is written; throws the first writer failure (an <see cref="RrdpException"/> for a storage error).</summary>
+    /// <summary>
+    /// Waits until every queued object is written; throws the first writer failure (an <see cref="RrdpException"/>
+    /// for a storage error). Then every directory is reported written (<see cref="SnapshotProgress.AllWritten"/>).
+    /// </summary>
     public void Complete()
     {
         lock (_lock)
@@ -142,6 +145,7 @@ public sealed class ParallelSnapshotWriter : IRrdpChangeSink, IDisposable
         foreach (var t in _threads) t.Join();
         _ct.ThrowIfCancellationRequested();
         ThrowIfFailed();
+        _progress?.AllWritten();
     }
 
     /// <summary>Stops the writers (dropping what is still queued) and waits for them, so the caller may delete the tree.</summary>
