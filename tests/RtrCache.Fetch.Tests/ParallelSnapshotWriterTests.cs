@@ -66,6 +66,63 @@ public class ParallelSnapshotWriterTests
         foreach (var (path, content) in a) Assert.That(b[path], Is.EqualTo(content), path);
     }
 
+    /// <summary>The objects of <see cref="ManyObjects"/> in a random order: every directory keeps reopening.</summary>
+    private static string Shuffled(string xml, out int count)
+    {
+        var lines = xml.Split('\n').Where(l => l.StartsWith("<publish", StringComparison.Ordinal)).ToArray();
+        new Random(7).Shuffle(lines);
+        count = lines.Length;
+        return RrdpPublisher.SnapshotXml(Guid.Empty, 1, string.Join("\n", lines) + "\n");
+    }
+
+    [Test]
+    public void A_snapshot_in_random_order_is_spooled_and_written_in_path_order_into_the_same_tree()
+    {
+        string xml = Shuffled(ManyObjects(3000), out int count);
+        string single = _dir.Sub("repo/single"), parallel = _dir.Sub("repo/gen-1");
+        Directory.CreateDirectory(single);
+        Directory.CreateDirectory(parallel);
+        long expected = SnapshotParser.Parse(Utf8(xml), Guid.Empty, 1, Rules, new RrdpApplier(single, freshTree: true), 100_000_000);
+        var progress = new SnapshotProgress(parallel, null, "h");
+        using (var writer = new ParallelSnapshotWriter(parallel, writers: 2, queueBytes: 64_000, progress: progress))
+        {
+            Assert.That(SnapshotParser.Parse(Utf8(xml), Guid.Empty, 1, Rules, writer, 100_000_000), Is.EqualTo(expected));
+            Assert.That(progress.Ungrouped, Is.True, "precondition: recognised as not grouped");
+            Assert.That(writer.Spooled, Is.GreaterThan(count / 2), "most objects went through the spool");
+            Assert.That(Directory.EnumerateFiles(_dir.Sub("repo"), "*.tmp"), Has.One.Items, "the spool sits beside the generation while the snapshot arrives");
+            writer.Complete();
+            Assert.That(writer.Published, Is.EqualTo(count));
+        }
+        Assert.That(Directory.EnumerateFiles(_dir.Sub("repo"), "*.tmp"), Is.Empty, "the spool is gone");
+        Assert.That(progress.WhenWrittenAsync(Path.Combine(parallel, "h", "m", "ca0", "sub0")).IsCompleted, Is.True);
+        var a = Tree(single);
+        var b = Tree(parallel);
+        Assert.That(b.Keys, Is.EqualTo(a.Keys));
+        foreach (var (path, content) in a) Assert.That(b[path], Is.EqualTo(content), path);
+    }
+
+    [Test]
+    public void A_duplicate_URI_in_a_spooled_snapshot_still_fails_it_and_the_spool_is_removed()
+    {
+        string xml = Shuffled(ManyObjects(1000), out _);
+        // The first object once more at the very end: only the path-ordered creation at the end can find it.
+        string first = xml.Split('\n').First(l => l.StartsWith("<publish", StringComparison.Ordinal));
+        xml = xml.Replace("</snapshot>", first + "\n</snapshot>", StringComparison.Ordinal);
+        string root = _dir.Sub("repo/gen-1");
+        Directory.CreateDirectory(root);
+        var progress = new SnapshotProgress(root, null, "h");
+        var e = Assert.Throws<RrdpException>(() =>
+        {
+            using var writer = new ParallelSnapshotWriter(root, writers: 2, progress: progress);
+            SnapshotParser.Parse(Utf8(xml), Guid.Empty, 1, Rules, writer, 100_000_000);
+            Assert.That(writer.Spooled, Is.GreaterThan(0));
+            writer.Complete();
+        })!;
+        string uri = first[(first.IndexOf('"') + 1)..first.IndexOf('"', first.IndexOf('"') + 1)];
+        Assert.That(e.Message, Does.Contain("duplicate").And.Contain(uri));
+        Assert.That(Directory.EnumerateFiles(_dir.Sub("repo"), "*.tmp"), Is.Empty, "the spool is gone after a failure too");
+    }
+
     [Test]
     public void A_duplicate_URI_fails_the_snapshot()
     {

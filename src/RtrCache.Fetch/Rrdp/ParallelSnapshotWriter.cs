@@ -53,7 +53,21 @@ public sealed class ParallelSnapshotWriter : IRrdpChangeSink, IDisposable
     private int _lastDirectoryMark;
 
     /// <summary>An object to write, or (with a null <see cref="Buffer"/>) the mark that every object of the directory <see cref="Path"/> queued before it is written.</summary>
-    private readonly record struct Item(RsyncUri? Uri, string Path, byte[]? Buffer, int Length, int Mark = 0);
+    private readonly record struct Item(string? Uri, string Path, byte[]? Buffer, int Length, int Mark = 0);
+
+    /// <summary>
+    /// Objects of a snapshot not grouped by directory (<see cref="SnapshotProgress.Ungrouped"/>), appended to one
+    /// temporary file as they arrive and created in path order at the end. Creating files in random directories
+    /// costs the file system far more than creating them directory by directory: every journal commit carries
+    /// nearly every directory block and inode table block again, and the write-back of that metadata runs on long
+    /// after the last file. Measured on the global shape in random order (2 cores, fresh ext4): the files took
+    /// 28-32 s to create against 18-23 s in order, and the validation that followed ran 35 s instead of 27 s
+    /// beside the write-back. Writing the spool is one sequential stream, and reading it back comes from the page
+    /// cache; spooled, the whole cold run (fetch and validation) went from 58.8 to 51.6 s.
+    /// </summary>
+    private FileStream? _spool;
+    private string? _spoolPath;
+    private readonly List<(string Path, long Offset, int Length)> _spooled = [];
 
     /// <summary>
     /// Starts <paramref name="writers"/> (default <see cref="DefaultWriters"/>) writer threads for the empty tree at
@@ -84,6 +98,9 @@ public sealed class ParallelSnapshotWriter : IRrdpChangeSink, IDisposable
 
     /// <summary>Objects written (final after <see cref="Complete"/>).</summary>
     public long Published => Interlocked.Read(ref _published);
+
+    /// <summary>Objects that went through the spool because the snapshot was not grouped by directory.</summary>
+    internal long Spooled { get; private set; }
 
     /// <summary>Decoded bytes written (final after <see cref="Complete"/>).</summary>
     public long BytesWritten => Interlocked.Read(ref _bytesWritten);
@@ -123,9 +140,98 @@ public sealed class ParallelSnapshotWriter : IRrdpChangeSink, IDisposable
         _decoded.SetLength(0);
         content.CopyTo(_decoded);
         int length = checked((int)_decoded.Length);
+        if (_spool is not null || (_progress?.Ungrouped == true && StartSpool(uri)))
+        {
+            Spool(uri, path, _decoded.GetBuffer().AsSpan(0, length));
+            return;
+        }
         byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
         _decoded.GetBuffer().AsSpan(0, length).CopyTo(buffer);
-        Enqueue(_queues[_lastWriter], new Item(uri, path, buffer, length));
+        Enqueue(_queues[_lastWriter], new Item(uri.Text, path, buffer, length));
+    }
+
+    /// <summary>Opens the spool beside the generation (a <c>*.tmp</c> in the repository directory, which recovery removes if left behind).</summary>
+    private bool StartSpool(RsyncUri uri)
+    {
+        _spoolPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(_root))!, $"snapshot-spool-{Guid.NewGuid():N}.tmp");
+        try
+        {
+            _spool = new FileStream(_spoolPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, bufferSize: 1024 * 1024);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new RrdpException($"{uri}: cannot store: {e.Message}", e);
+        }
+        return true;
+    }
+
+    private void Spool(RsyncUri uri, string path, ReadOnlySpan<byte> bytes)
+    {
+        try
+        {
+            _spooled.Add((path, _spool!.Position, bytes.Length));
+            _spool.Write(bytes);
+            Spooled++;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new RrdpException($"{uri}: cannot store: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Queues the spooled objects in path order, directory by directory as a grouped snapshot would come.</summary>
+    private void WriteSpooled()
+    {
+        if (_spool is null) return;
+        try
+        {
+            _spool.Flush();
+        }
+        catch (IOException e)
+        {
+            throw new RrdpException($"snapshot spool: cannot store: {e.Message}", e);
+        }
+        _spooled.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
+        string? directory = null;
+        int writer = 0;
+        foreach (var (path, offset, length) in _spooled)
+        {
+            _ct.ThrowIfCancellationRequested();
+            ThrowIfFailed();
+            string dir = Path.GetDirectoryName(path)!;
+            if (dir != directory)
+            {
+                directory = dir;
+                writer = _nextWriter;
+                _nextWriter = (_nextWriter + 1) % _queues.Length;
+            }
+            byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+            try
+            {
+                for (int done = 0; done < length;)
+                {
+                    int n = RandomAccess.Read(_spool.SafeFileHandle, buffer.AsSpan(done, length - done), offset + done);
+                    if (n <= 0) throw new IOException("snapshot spool is shorter than what was written to it");
+                    done += n;
+                }
+            }
+            catch (IOException e)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+                throw new RrdpException($"snapshot spool: cannot read back: {e.Message}", e);
+            }
+            Enqueue(_queues[writer], new Item("rsync://" + Path.GetRelativePath(_root, path).Replace('\\', '/'), path, buffer, length));
+        }
+        _spooled.Clear();
+        DeleteSpool();
+    }
+
+    private void DeleteSpool()
+    {
+        _spool?.Dispose();
+        _spool = null;
+        if (_spoolPath is not null) Store.AtomicFile.TryDelete(_spoolPath);
+        _spoolPath = null;
     }
 
     /// <summary>A snapshot has no withdraw elements; the parser never calls this.</summary>
@@ -137,6 +243,7 @@ public sealed class ParallelSnapshotWriter : IRrdpChangeSink, IDisposable
     /// </summary>
     public void Complete()
     {
+        WriteSpooled();
         lock (_lock)
         {
             _completed = true;
@@ -163,6 +270,7 @@ public sealed class ParallelSnapshotWriter : IRrdpChangeSink, IDisposable
         foreach (var queue in _queues)
             while (queue.TryDequeue(out var item))
                 if (item.Buffer is not null) ArrayPool<byte>.Shared.Return(item.Buffer);
+        DeleteSpool();
         _decoded.Dispose();
     }
 
