@@ -131,8 +131,12 @@ public sealed class FetchRun : IRepositoryProvider
         var snapshot = started.Result;
         if (!caRepository.SameAuthority(snapshot.Authority) || !RsyncUri.TryParse(request.ManifestUri, out var manifest, out _) || !manifest!.SameAuthority(snapshot.Authority))
             return null;
-        await snapshot.WhenWrittenAsync(Path.GetDirectoryName(manifest.LocalPath(snapshot.Root))!).WaitAsync(ct).ConfigureAwait(false);
+        string manifestPath = manifest.LocalPath(snapshot.Root);
+        await snapshot.WhenWrittenAsync(Path.GetDirectoryName(manifestPath)!).WaitAsync(ct).ConfigureAwait(false);
         if (snapshot.Completion.IsCompleted) return null;
+        // Its directory is complete (or the whole snapshot is) without the manifest: there is nothing to start on
+        // early, and the point is decided by the fetch's outcome like any other.
+        if (!File.Exists(manifestPath)) return null;
         return new RepositoryLocation(snapshot.Root, snapshot.FallbackRoot) { Provisional = snapshot };
     }
 

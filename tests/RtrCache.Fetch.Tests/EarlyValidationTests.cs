@@ -136,4 +136,35 @@ public class EarlyValidationTests
         });
         AssertSame(late, early);
     }
+
+    [Test]
+    public async Task A_point_whose_manifest_is_not_in_the_snapshot_gets_the_final_outcome_not_the_copy_being_written()
+    {
+        var snapshot = _live.Publisher.Snapshot!;
+        _live.Server.SetFault(snapshot.UrlPath, HttpFault.SlowDrip((int)Math.Max(1024, snapshot.Length / 2)));
+        try
+        {
+            var options = new FetchOptions { ExtraCaFiles = [_live.CaCertificatePemPath], RsyncEnabled = false, RequestTimeout = TimeSpan.FromSeconds(30), RepositoryTimeout = TimeSpan.FromSeconds(60) };
+            using var fetcher = new RepositoryFetcher(_cache.Sub("absent"), options);
+            var run = fetcher.BeginRun();
+            var o = _live.Options;
+            var ca = _live.Repository.AllCas.First();
+            var existing = run.PublicationPointAsync(new PublicationPointRequest(ca.CertUri, ca.PublicationPoint, ca.Manifest.Uri, _live.NotificationUri), CancellationToken.None);
+            var absent = run.PublicationPointAsync(new PublicationPointRequest($"rsync://{o.Host}/{o.Module}/x.cer", $"rsync://{o.Host}/{o.Module}/nowhere/", $"rsync://{o.Host}/{o.Module}/nowhere/m.mft", _live.NotificationUri), CancellationToken.None);
+            var early = await existing.AsTask().WaitAsync(TimeSpan.FromSeconds(60));
+            var late = await absent.AsTask().WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.Multiple(() =>
+            {
+                Assert.That(early.Provisional, Is.Not.Null, "precondition: a point in the snapshot is handed over while it arrives");
+                Assert.That(late.Provisional, Is.Null, "nothing to start on early without the manifest");
+                Assert.That(late.Root, Is.Not.Null, late.Error);
+                Assert.That(run.Report.Repositories.Single(r => r.Kind == RepositoryKind.Rrdp).Outcome, Is.EqualTo(FetchOutcome.Updated), "answered once the fetch had ended");
+            });
+            await run.CompletionAsync();
+        }
+        finally
+        {
+            _live.Server.ClearFaults();
+        }
+    }
 }

@@ -94,6 +94,9 @@ public class RrdpFetchTests
             RsyncEnabled = false,
             // Deterministic: the tests that expect deltas must get them (the dice have tests of their own).
             RandomEarlySnapshot = false,
+            // These tests look at the final location of each fetch; handing a snapshot's points over while it is
+            // still provisional has tests of its own (EarlyValidationTests, SnapshotProgressTests).
+            EarlyValidation = false,
         };
         return edit is null ? options : edit(options);
     }
