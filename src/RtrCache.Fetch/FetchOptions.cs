@@ -62,10 +62,12 @@ public sealed record FetchOptions
     public TimeSpan ForceSnapshotAfter { get; init; } = TimeSpan.FromDays(7 * 12);
 
     /// <summary>
-    /// Also take a snapshot early, at random, with probability 2^w / 4096 per run where w is the number of whole
-    /// weeks since the last one (rpki-client's rule): the load of the periodic resynchronisation is spread over
-    /// time instead of every cache in the world taking it in the same run, and a repository is rarely more than a
-    /// few weeks on deltas alone. At <see cref="ForceSnapshotAfter"/> (12 weeks) the snapshot is taken anyway.
+    /// Also take a snapshot early, at random, with probability 2^w / 4096 per hour where w is the number of whole
+    /// weeks since the last one (rpki-client's rule for its hourly runs; scaled to the time since the previous
+    /// run, so the rate does not depend on the refresh interval): the load of the periodic resynchronisation is
+    /// spread over time instead of every cache in the world taking it in the same run, and a repository is rarely
+    /// more than a few weeks on deltas alone (median 4.1 weeks). At <see cref="ForceSnapshotAfter"/> (12 weeks)
+    /// the snapshot is taken anyway.
     /// </summary>
     public bool RandomEarlySnapshot { get; init; } = true;
 

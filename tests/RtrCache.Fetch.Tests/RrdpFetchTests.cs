@@ -169,25 +169,37 @@ public class RrdpFetchTests
         public override double NextDouble() => value;
     }
 
-    [TestCase(0, 0.0, true)]
-    [TestCase(0, 1.0 / 4096 + 1e-9, false)]
-    [TestCase(11, 0.49, true)]
-    [TestCase(11, 0.51, false)]
-    public async Task Deltas_give_way_to_an_early_snapshot_with_chance_two_to_the_weeks_over_4096(int weeks, double dice, bool snapshot)
+    // An hour after the previous run the chance is 2^weeks/4096; ten minutes after it, a sixth of that, about.
+    [TestCase(0, 60, 0.0, true)]
+    [TestCase(0, 60, 1.0 / 4096 - 1e-9, true)]
+    [TestCase(0, 60, 1.0 / 4096 + 1e-9, false)]
+    [TestCase(0, 10, 1.0 / 4096 / 6 * 0.99, true)]
+    [TestCase(0, 10, 1.0 / 4096 / 6 * 1.01, false)]
+    [TestCase(11, 60, 0.49, true)]
+    [TestCase(11, 60, 0.51, false)]
+    public async Task Deltas_give_way_to_an_early_snapshot_with_chance_two_to_the_weeks_over_4096_per_hour(int weeks, int minutesSinceLastRun, double dice, bool snapshot)
     {
         var time = new ManualTime(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
         var options = Options(o => o with { Time = time, RandomEarlySnapshot = true, Random = new FixedDice(dice) });
         PublishBase();
         await RunOnce(options);
+        // The snapshot is `weeks` old and the previous run (nothing new then) `minutesSinceLastRun` ago.
+        var last = TimeSpan.FromDays(7 * weeks) - TimeSpan.FromMinutes(minutesSinceLastRun);
+        if (last > TimeSpan.Zero)
+        {
+            time.Now += last;
+            var (_, quiet, _) = await RunOnce(options);
+            Assert.That(quiet.Action, Is.EqualTo("not modified"));
+        }
+        time.Now += TimeSpan.FromMinutes(minutesSinceLastRun);
         Put(U("ca/b.roa"), TestData.Blob(4));
         Commit();
-        time.Now += TimeSpan.FromDays(7 * weeks + 1);
 
         var (location, report, _) = await RunOnce(options);
         Assert.That(report.Outcome, Is.EqualTo(FetchOutcome.Updated), report.Error);
         if (snapshot)
         {
-            Assert.That(report.Action, Is.EqualTo($"snapshot 2 (taken early at random to resynchronise: {weeks} week(s) since the last, chance 2^{weeks}/4096 per run)"));
+            Assert.That(report.Action, Is.EqualTo($"snapshot 2 (taken early at random to resynchronise: {weeks} week(s) since the last, chance 2^{weeks}/4096 per hour)"));
             Assert.That(RequestCount(_pub.Snapshot!.UrlPath), Is.EqualTo(1), "serial 2's snapshot was fetched");
             Assert.That(report.Warnings, Is.Empty, "routine, not a warning");
             Assert.That(RrdpState.TryRead(location.Root!, out _)!.LastSnapshot, Is.EqualTo(time.Now));

@@ -136,11 +136,20 @@ public sealed class RrdpClient(HttpDownloader downloader, FetchOptions options)
                 _warnings.Add($"notification unchanged at serial {state.Serial} since {since:u} (more than {_options.UnchangedWarningAfter.TotalHours:0.#} h): the repository may have stopped publishing");
         }
 
-        /// <summary>rpki-client's dice: true with probability 2^weeks / 4096, weeks since the last snapshot.</summary>
+        /// <summary>
+        /// rpki-client's dice: 2^weeks / 4096 per run, weeks since the last snapshot, for runs about an hour apart
+        /// (rpki-client's usual cadence). Scaled to the time since this repository was last brought up to date, so
+        /// runs every 10 minutes do not resynchronise six times as often: the chance of not taking it over an hour
+        /// is the same however the hour is divided into runs.
+        /// </summary>
         private bool EarlySnapshot(RrdpState state, DateTimeOffset now, out int weeks)
         {
             weeks = (int)Math.Clamp((now - state.LastSnapshot).TotalDays / 7, 0, 12);
-            return _options.RandomEarlySnapshot && _options.Random.NextDouble() < Math.Pow(2, weeks) / 4096;
+            if (!_options.RandomEarlySnapshot) return false;
+            double perHour = Math.Pow(2, weeks) / 4096;
+            double hours = Math.Max(0, (now - state.LastSuccess).TotalHours);
+            double chance = perHour >= 1 ? 1 : 1 - Math.Pow(1 - perHour, hours);
+            return _options.Random.NextDouble() < chance;
         }
 
         /// <summary>Deltas to apply, or a reason to take the snapshot ("" for a first fetch), or neither (up to date).</summary>
@@ -170,7 +179,7 @@ public sealed class RrdpClient(HttpDownloader downloader, FetchOptions options)
             if (EarlySnapshot(state, now, out int weeks))
             {
                 // Routine, not a problem: said in the action, not as a warning.
-                _snapshotNote = $" (taken early at random to resynchronise: {weeks} week(s) since the last, chance 2^{weeks}/4096 per run)";
+                _snapshotNote = $" (taken early at random to resynchronise: {weeks} week(s) since the last, chance 2^{weeks}/4096 per hour)";
                 return (null, "");
             }
             var deltas = new List<RrdpFileRef>((int)needed);
