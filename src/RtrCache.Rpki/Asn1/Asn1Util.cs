@@ -9,26 +9,18 @@ namespace RtrCache.Rpki.Asn1;
 /// <summary>Guarded entry into BouncyCastle's ASN.1 parser, and small readers shared by the decoders.</summary>
 internal static class Asn1Util
 {
-    /// <summary>Scans (<see cref="DerScanner"/>) and then parses with BouncyCastle; rejects with a reason on any problem.</summary>
-    public static Asn1Object Parse(ReadOnlyMemory<byte> bytes, bool requireDer, string what)
-    {
-        var reason = DerScanner.Validate(bytes.Span, requireDer);
-        if (reason is not null) throw Decoding.Fail($"{what}: {reason}");
-        return ParseScanned(bytes, what);
-    }
-
     /// <summary>
-    /// <see cref="Parse(ReadOnlyMemory{byte}, bool, string)"/> for bytes that are an element of a structure BouncyCastle has already parsed: the
-    /// bytes are scanned exactly as <see cref="Parse(ReadOnlyMemory{byte}, bool, string)"/> scans them (same rules, same reasons) and the element
-    /// parsed with its container is returned instead of parsing the bytes a second time. A signed object's EE
-    /// certificate is most of the file, and parsing it twice was a tenth of a validation run.
+    /// Scans (<see cref="DerScanner"/>) and then parses with BouncyCastle; rejects with a reason on any problem.
+    /// With <paramref name="parsedWithContainer"/>, the bytes are an element of a structure BouncyCastle has
+    /// already parsed: they are scanned all the same (same rules, same reasons) and that element is returned
+    /// instead of parsing the bytes a second time. A signed object's EE certificate is most of the file, and
+    /// parsing it twice was a tenth of a validation run.
     /// </summary>
-    public static Asn1Object Parse(ReadOnlyMemory<byte> bytes, bool requireDer, string what, Asn1Object? parsedWithContainer)
+    public static Asn1Object Parse(ReadOnlyMemory<byte> bytes, bool requireDer, string what, Asn1Object? parsedWithContainer = null)
     {
-        if (parsedWithContainer is null) return Parse(bytes, requireDer, what);
         var reason = DerScanner.Validate(bytes.Span, requireDer);
         if (reason is not null) throw Decoding.Fail($"{what}: {reason}");
-        return parsedWithContainer;
+        return parsedWithContainer ?? ParseScanned(bytes, what);
     }
 
     /// <summary>Parses bytes that <see cref="DerScanner.Validate"/> already accepted.</summary>
