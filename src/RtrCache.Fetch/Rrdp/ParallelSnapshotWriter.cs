@@ -99,8 +99,8 @@ public sealed class ParallelSnapshotWriter : IRrdpChangeSink, IDisposable
     /// <summary>Objects written (final after <see cref="Complete"/>).</summary>
     public long Published => Interlocked.Read(ref _published);
 
-    /// <summary>Objects that went through the spool because the snapshot was not grouped by directory.</summary>
-    internal long Spooled { get; private set; }
+    /// <summary>Objects waiting in the spool because the snapshot was not grouped by directory (created, and gone from it, in <see cref="Complete"/>).</summary>
+    internal int Spooled => _spooled.Count;
 
     /// <summary>Decoded bytes written (final after <see cref="Complete"/>).</summary>
     public long BytesWritten => Interlocked.Read(ref _bytesWritten);
@@ -129,13 +129,12 @@ public sealed class ParallelSnapshotWriter : IRrdpChangeSink, IDisposable
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
-                    throw new RrdpException($"{uri}: cannot store: {e.Message}", e);
+                    throw CannotStore(uri.Text, e);
                 }
             }
             _lastDirectory = directory;
             if (_progress is not null) _lastDirectoryMark = _progress.Opened(directory);
-            _lastWriter = _nextWriter;
-            _nextWriter = (_nextWriter + 1) % _queues.Length;
+            _lastWriter = TakeNextWriter();
         }
         _decoded.SetLength(0);
         content.CopyTo(_decoded);
@@ -160,7 +159,7 @@ public sealed class ParallelSnapshotWriter : IRrdpChangeSink, IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new RrdpException($"{uri}: cannot store: {e.Message}", e);
+            throw CannotStore(uri.Text, e);
         }
         return true;
     }
@@ -171,11 +170,10 @@ public sealed class ParallelSnapshotWriter : IRrdpChangeSink, IDisposable
         {
             _spooled.Add((path, _spool!.Position, bytes.Length));
             _spool.Write(bytes);
-            Spooled++;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new RrdpException($"{uri}: cannot store: {e.Message}", e);
+            throw CannotStore(uri.Text, e);
         }
     }
 
@@ -189,7 +187,7 @@ public sealed class ParallelSnapshotWriter : IRrdpChangeSink, IDisposable
         }
         catch (IOException e)
         {
-            throw new RrdpException($"snapshot spool: cannot store: {e.Message}", e);
+            throw CannotStore("snapshot spool", e);
         }
         _spooled.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
         string? directory = null;
@@ -202,8 +200,7 @@ public sealed class ParallelSnapshotWriter : IRrdpChangeSink, IDisposable
             if (dir != directory)
             {
                 directory = dir;
-                writer = _nextWriter;
-                _nextWriter = (_nextWriter + 1) % _queues.Length;
+                writer = TakeNextWriter();
             }
             byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
             try
@@ -359,8 +356,18 @@ public sealed class ParallelSnapshotWriter : IRrdpChangeSink, IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new RrdpException($"{item.Uri}: cannot store: {e.Message}", e);
+            throw CannotStore(item.Uri, e);
         }
+    }
+
+    private static RrdpException CannotStore(string? what, Exception e) => new($"{what}: cannot store: {e.Message}", e);
+
+    /// <summary>The writer for the next directory: each directory goes to one writer, in turn.</summary>
+    private int TakeNextWriter()
+    {
+        int writer = _nextWriter;
+        _nextWriter = (_nextWriter + 1) % _queues.Length;
+        return writer;
     }
 
     /// <summary>Where the native call is not available: the same create-new-or-refuse with .NET's file API.</summary>

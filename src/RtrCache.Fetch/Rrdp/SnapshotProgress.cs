@@ -102,19 +102,26 @@ public sealed class SnapshotProgress : IProvisionalCopy
     /// </summary>
     internal void AllWritten()
     {
-        var waiters = new List<TaskCompletionSource>();
+        List<TaskCompletionSource> waiters;
         lock (_lock)
         {
             if (_ended || _allWritten) return;
             _allWritten = true;
-            foreach (var state in _directories.Values)
-            {
-                state.Written = true;
-                if (state.Waiter is { } waiter) waiters.Add(waiter);
-                state.Waiter = null;
-            }
+            waiters = TakeWaiters();
         }
         foreach (var w in waiters) w.TrySetResult();
+    }
+
+    /// <summary>Every pending waiter, each taken from its directory; under the lock.</summary>
+    private List<TaskCompletionSource> TakeWaiters()
+    {
+        var waiters = new List<TaskCompletionSource>();
+        foreach (var state in _directories.Values)
+        {
+            if (state.Waiter is { } waiter) waiters.Add(waiter);
+            state.Waiter = null;
+        }
+        return waiters;
     }
 
     /// <summary>
@@ -141,7 +148,7 @@ public sealed class SnapshotProgress : IProvisionalCopy
         {
             if (_ended) return;
             _ended = true;
-            waiters = [.. _directories.Values.Select(d => d.Waiter).OfType<TaskCompletionSource>()];
+            waiters = TakeWaiters();
             _directories.Clear();
         }
         foreach (var w in waiters) w.TrySetResult();
